@@ -1,0 +1,62 @@
+//! Axon: the action potential reaches each terminal with a different strength.
+//!
+//! Essay, Part II ("back to the LNP model"): "as the signal travels along the axon it becomes
+//! weaker ... its final strength depends on the shape and length of these branches, so each axon
+//! terminal receives a different amount of potential".
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::tensor::{Device, Tensor};
+
+use crate::error::{ConfigError, check_nonzero, expect_valid};
+
+const NAME: &str = "Axon";
+
+/// Configuration of [`Axon`].
+#[derive(Config, Debug)]
+pub struct AxonConfig {
+    /// Number of axon terminals (output synapses).
+    pub terminals: usize,
+    /// Initialiser of the per-terminal strengths. Default: uniform in [0.5, 1), an attenuation.
+    #[config(default = "Initializer::Uniform{min:0.5, max:1.0}")]
+    pub initializer: Initializer,
+}
+
+/// Per-terminal attenuation of the neuron's output.
+#[derive(Module, Debug)]
+pub struct Axon {
+    /// `[terminals]`.
+    pub weight: Param<Tensor<1>>,
+}
+
+impl AxonConfig {
+    /// Checks the terminal count.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero(NAME, "terminals", self.terminals)
+    }
+
+    /// Builds the module. Panics with the `validate()` message on an invalid config.
+    pub fn init(&self, device: &Device) -> Axon {
+        expect_valid(self.validate());
+        Axon { weight: self.initializer.init_with([self.terminals], Some(1), Some(1), device) }
+    }
+}
+
+impl Axon {
+    /// Output to every terminal.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, time]`
+    /// - output: `[batch, terminals, time]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<3> {
+        axon(x, self.weight.val())
+    }
+}
+
+/// `y[b, k, t] = w[k] · x[b, t]`.
+pub fn axon(x: Tensor<2>, weight: Tensor<1>) -> Tensor<3> {
+    let k = weight.dims()[0];
+    x.unsqueeze_dim::<3>(1) * weight.reshape([1, k, 1])
+}

@@ -1,0 +1,436 @@
+//! Dendrites: charge diffusing along the dendritic tree over time, a spatio-temporal convolution.
+//!
+//! Essay, Part II ("estimating the cerebellar filter size"): synapses sit along branches of
+//! dendrites; with 3 branches on each of 4 dendrites and 5 time steps "we have a 3×4×5
+//! spatio-temporal convolution filter for cerebellar granule neurons ... for Purkinje neurons a
+//! similar estimate would be about 10×1000×5". The same paragraph notes that this is
+//! mathematically the model of particles diffusing from several sources (feature maps).
+//!
+//! Layout: the `sites = channels × positions × dendrites` synaptic sites (row-major, channel
+//! slowest) are laid onto a `[channels, positions, dendrites]` grid; channels are transmitter
+//! types. The convolution is `same` in both spatial axes and causal in time: no output depends
+//! on a later input.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::tensor::module::{conv2d, conv3d};
+use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::{Device, Tensor};
+
+use crate::error::{ConfigError, ShapeError, check_nonzero, expect_shape, expect_valid};
+
+const NAME: &str = "Dendrites";
+
+/// How [`Dendrites`] executes its convolution. Every choice computes the same function, with the
+/// same gradients, to float tolerance.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum DendriteAlgorithm {
+    /// Chosen by shape: `Expanded` where the dendrite kernel is wide (`kd ≥ 8` and the
+    /// expanded form does at most 4× the direct multiply-adds, `dendrites ≤ 4·kd`), else `Direct`.
+    Auto,
+    /// Burn's `conv3d` on the explicitly padded input. Best for small kernels (granule cells).
+    Direct,
+    /// The dendrite axis becomes channels: a `[D_out, D_in, kp, kt]` weight, each output
+    /// dendrite seeing the kernel shifted along the input dendrites, run through burn's `conv2d`
+    /// over positions × time. One large GEMM instead of a 1000-wide stencil (the Purkinje cell).
+    Expanded,
+}
+
+impl DendriteAlgorithm {
+    /// The concrete algorithm (never `Auto`) for a dendrite kernel width `kd` over `dendrites`.
+    pub fn resolve(self, kd: usize, dendrites: usize) -> Self {
+        match self {
+            Self::Auto if kd >= 8 && dendrites <= 4 * kd => Self::Expanded,
+            Self::Auto => Self::Direct,
+            other => other,
+        }
+    }
+}
+
+/// Configuration of [`Dendrites`].
+#[derive(Config, Debug)]
+pub struct DendritesConfig {
+    /// Positions (synapse sites) along each dendrite: the first spatial axis.
+    pub positions: usize,
+    /// Number of dendrites: the second spatial axis.
+    pub dendrites: usize,
+    /// Kernel `[positions, dendrites, time]` (the essay: 3×4×5 granule, 10×1000×5 Purkinje).
+    pub kernel: [usize; 3],
+    /// Transmitter types (input channels). Default 1.
+    #[config(default = 1)]
+    pub channels: usize,
+    /// Output channels (potential maps). Default 1.
+    #[config(default = 1)]
+    pub out_channels: usize,
+    /// Adds a learnable offset per output channel. Default `false` (a passive cable has none).
+    #[config(default = false)]
+    pub bias: bool,
+    /// Execution strategy. Default [`DendriteAlgorithm::Auto`].
+    #[config(default = "DendriteAlgorithm::Auto")]
+    pub algorithm: DendriteAlgorithm,
+    /// Weight initialiser. Default: Kaiming uniform, as burn's `Conv3d`.
+    #[config(
+        default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}"
+    )]
+    pub initializer: Initializer,
+}
+
+/// The dendritic tree: layout of synaptic sites onto a grid, then a spatio-temporal convolution.
+#[derive(Module, Debug)]
+pub struct Dendrites {
+    /// `[out_channels, channels, kp, kd, kt]`.
+    pub weight: Param<Tensor<5>>,
+    /// `[out_channels]`, if configured.
+    pub bias: Option<Param<Tensor<1>>>,
+    /// Transmitter types.
+    pub channels: usize,
+    /// Positions per dendrite.
+    pub positions: usize,
+    /// Number of dendrites.
+    pub dendrites: usize,
+    /// Execution strategy as configured (may be `Auto`).
+    #[module(skip)]
+    pub algorithm: DendriteAlgorithm,
+}
+
+impl DendritesConfig {
+    /// Number of synaptic sites the layout expects: channels × positions × dendrites.
+    pub fn sites(&self) -> usize {
+        self.channels * self.positions * self.dendrites
+    }
+
+    /// Checks sizes; a kernel wider than the grid is rejected (its outer taps could only ever
+    /// see padding).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero(NAME, "positions", self.positions)?;
+        check_nonzero(NAME, "dendrites", self.dendrites)?;
+        check_nonzero(NAME, "channels", self.channels)?;
+        check_nonzero(NAME, "out_channels", self.out_channels)?;
+        for (i, axis) in ["kernel[0] (positions)", "kernel[1] (dendrites)", "kernel[2] (time)"].iter().enumerate() {
+            check_nonzero(NAME, axis, self.kernel[i])?;
+        }
+        for (k, n, axis) in [(self.kernel[0], self.positions, "positions"), (self.kernel[1], self.dendrites, "dendrites")] {
+            if k > n {
+                return Err(ConfigError::Inconsistent {
+                    module: NAME,
+                    message: format!("kernel of {k} along {axis} is larger than the {n} {axis} of the layout"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of trainable parameters this config creates.
+    pub fn num_params(&self) -> usize {
+        self.out_channels * self.channels * self.kernel.iter().product::<usize>()
+            + if self.bias { self.out_channels } else { 0 }
+    }
+
+    /// Builds the module. Panics with the `validate()` message on an invalid config.
+    pub fn init(&self, device: &Device) -> Dendrites {
+        expect_valid(self.validate());
+        let [kp, kd, kt] = self.kernel;
+        let fan_in = self.channels * kp * kd * kt;
+        let fan_out = self.out_channels * kp * kd * kt;
+        let init = |shape| self.initializer.init_with(shape, Some(fan_in), Some(fan_out), device);
+        Dendrites {
+            weight: init([self.out_channels, self.channels, kp, kd, kt]),
+            bias: self.bias.then(|| self.initializer.init_with([self.out_channels], Some(fan_in), Some(fan_out), device)),
+            channels: self.channels,
+            positions: self.positions,
+            dendrites: self.dendrites,
+            algorithm: self.algorithm,
+        }
+    }
+}
+
+impl Dendrites {
+    /// Number of synaptic sites expected: channels × positions × dendrites.
+    pub fn sites(&self) -> usize {
+        self.channels * self.positions * self.dendrites
+    }
+
+    /// The concrete algorithm this module runs.
+    pub fn resolved_algorithm(&self) -> DendriteAlgorithm {
+        self.algorithm.resolve(self.weight.dims()[3], self.dendrites)
+    }
+
+    /// Synaptic drive to dendritic potential.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, sites, time]`, sites ordered (channel, position, dendrite)
+    /// - output: `[batch, out_channels, positions, dendrites, time]`
+    ///
+    /// # Panics
+    ///
+    /// If `sites` differs from channels × positions × dendrites.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<5> {
+        expect_shape(self.try_forward(x))
+    }
+
+    /// [`Dendrites::forward`] returning a wrong input shape as an error.
+    pub fn try_forward(&self, x: Tensor<3>) -> Result<Tensor<5>, ShapeError> {
+        let [batch, sites, time] = x.dims();
+        if sites != self.sites() {
+            return Err(ShapeError::new(
+                NAME,
+                format!("[batch, {} (= {} channels × {} positions × {} dendrites), time]", self.sites(), self.channels, self.positions, self.dendrites),
+                &[batch, sites, time],
+            ));
+        }
+        Ok(self.forward_grid(x.reshape([batch, self.channels, self.positions, self.dendrites, time])))
+    }
+
+    /// The convolution alone, on input already laid onto the grid.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, channels, positions, dendrites, time]`
+    /// - output: `[batch, out_channels, positions, dendrites, time]`
+    pub fn forward_grid(&self, x: Tensor<5>) -> Tensor<5> {
+        let dims = x.dims();
+        if dims[1..4] != [self.channels, self.positions, self.dendrites] {
+            panic!(
+                "{}",
+                ShapeError::new(NAME, format!("[batch, {}, {}, {}, time]", self.channels, self.positions, self.dendrites), &dims)
+            );
+        }
+        dendrite_conv(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), self.algorithm)
+    }
+}
+
+/// `same` padding of a kernel of width `k`: `(before, after)`, the extra tap after for even `k`.
+pub fn same_padding(k: usize) -> (usize, usize) {
+    let before = (k - 1) / 2;
+    (before, k - 1 - before)
+}
+
+/// The dendrite convolution: `same` in positions and dendrites, causal in time.
+///
+/// `y[b,o,p,d,t] = bias[o] + Σ_{c,i,j,l} w[o,c,i,j,l] · x[b, c, p+i−pp, d+j−pd, t+l−(kt−1)]`
+/// with zeros outside the grid and before time 0 (`pp`, `pd` from [`same_padding`]).
+///
+/// # Shapes
+///
+/// - x: `[batch, channels, positions, dendrites, time]`
+/// - weight: `[out_channels, channels, kp, kd, kt]`
+/// - output: `[batch, out_channels, positions, dendrites, time]`
+pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, algorithm: DendriteAlgorithm) -> Tensor<5> {
+    let [_, _, kp, kd, kt] = weight.dims();
+    let dendrites = x.dims()[3];
+    let (pp, pd) = (same_padding(kp), same_padding(kd));
+    match algorithm.resolve(kd, dendrites) {
+        DendriteAlgorithm::Expanded => {
+            let [batch, channels, positions, _, time] = x.dims();
+            let out_channels = weight.dims()[0];
+            // Dendrites become channels: [B, C·D, P, T].
+            let x = x
+                .swap_dims(2, 3)
+                .reshape([batch, channels * dendrites, positions, time])
+                .pad([(pp.0, pp.1), (kt - 1, 0)], PadMode::Constant(0.0));
+            let w = expand_dendrite_weight(weight, dendrites);
+            let b = bias.map(|b| b.unsqueeze_dim::<2>(1).expand([out_channels, dendrites]).reshape([out_channels * dendrites]));
+            conv2d(x, w, b, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+                .reshape([batch, out_channels, dendrites, positions, time])
+                .swap_dims(2, 3)
+        }
+        _ => {
+            let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
+            conv3d(x, weight, bias, ConvOptions::new([1, 1, 1], [0, 0, 0], [1, 1, 1], 1))
+        }
+    }
+}
+
+/// The dendrite kernel as a dense dendrite-to-dendrite weight, for [`DendriteAlgorithm::Expanded`].
+///
+/// `out[(o, d_out), (c, d_in), i, l] = w[o, c, i, d_in − d_out + pd, l]`, zero where that tap is
+/// outside the kernel: a Toeplitz (banded) matrix along the dendrites, built without gather.
+/// Let `u[m]` be the tap at offset `m` for `m < D` and at `m − 2D` above (one period of `2D`
+/// offsets). Repeating `u` `D` times and re-reading the result in rows of `2D − 1` shifts each
+/// row by one, so row `r`, column `c` holds offset `(c − r) mod 2D`. Every step (pad, narrow, cat, expand, reshape) has a cheap native
+/// backward on every backend; a gather's backward would scatter serially on GPUs.
+///
+/// # Shapes
+///
+/// - weight: `[out_channels, channels, kp, kd, kt]` with `kd ≤ dendrites`
+/// - output: `[out_channels · dendrites, channels · dendrites, kp, kt]`
+pub fn expand_dendrite_weight(weight: Tensor<5>, dendrites: usize) -> Tensor<4> {
+    let [co, ci, kp, kd, kt] = weight.dims();
+    let d = dendrites;
+    assert!(kd <= d, "{NAME}: dendrite kernel {kd} wider than {d} dendrites");
+    let before = same_padding(kd).0;
+    let k = ci * kp * kt;
+    // Offsets o = d_in − d_out ∈ [−(D−1), D−1] at index o + D (index 0 is a spare zero):
+    // tap j = o + before.
+    let full = weight
+        .permute([0, 3, 1, 2, 4]) // [co, kd, ci, kp, kt]
+        .reshape([co, kd, k])
+        .pad([(d - before, d - kd + before), (0, 0)], PadMode::Constant(0.0)); // [co, 2D, k]
+    // u[m] = offset (m mod 2D) for m < D, offset m − 2D above: the period starting at offset 0.
+    let u = Tensor::cat(vec![full.clone().narrow(1, d, d), full.narrow(1, 0, d)], 1);
+    u.unsqueeze_dim::<4>(1)
+        .expand([co, d, 2 * d, k])
+        .reshape([co, d * 2 * d * k])
+        .narrow(1, 0, d * (2 * d - 1) * k)
+        .reshape([co, d, 2 * d - 1, k])
+        .narrow(2, 0, d) // [co, d_out, d_in, k]
+        .reshape([co, d, d, ci, kp * kt])
+        .swap_dims(2, 3) // [co, d_out, ci, d_in, kp·kt]
+        .reshape([co * d, ci * d, kp, kt])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices;
+    use crate::testing::{assert_close, seed_lock, uniform, values};
+    use burn::tensor::TensorData;
+
+    /// Direct loops over the definition in [`dendrite_conv`]'s docs.
+    fn reference(x: &[f64], [b, c, p, d, t]: [usize; 5], w: &[f64], [o, _, kp, kd, kt]: [usize; 5], bias: Option<&[f64]>) -> Vec<f64> {
+        let (pp, pd) = (same_padding(kp).0 as isize, same_padding(kd).0 as isize);
+        let mut y = vec![0.0; b * o * p * d * t];
+        for (bi, oi, pi, di, ti) in itertools(b, o, p, d, t) {
+            let mut s = bias.map_or(0.0, |bias| bias[oi]);
+            for ci in 0..c {
+                for i in 0..kp {
+                    for j in 0..kd {
+                        for l in 0..kt {
+                            let (xp, xd, xt) = (pi as isize + i as isize - pp, di as isize + j as isize - pd, ti as isize + l as isize - (kt as isize - 1));
+                            if xp < 0 || xp >= p as isize || xd < 0 || xd >= d as isize || xt < 0 {
+                                continue;
+                            }
+                            let xi = (((bi * c + ci) * p + xp as usize) * d + xd as usize) * t + xt as usize;
+                            s += w[(((oi * c + ci) * kp + i) * kd + j) * kt + l] * x[xi];
+                        }
+                    }
+                }
+            }
+            y[(((bi * o + oi) * p + pi) * d + di) * t + ti] = s;
+        }
+        y
+    }
+
+    fn itertools(b: usize, o: usize, p: usize, d: usize, t: usize) -> impl Iterator<Item = (usize, usize, usize, usize, usize)> {
+        (0..b).flat_map(move |bi| (0..o).flat_map(move |oi| (0..p).flat_map(move |pi| (0..d).flat_map(move |di| (0..t).map(move |ti| (bi, oi, pi, di, ti))))))
+    }
+
+    // (input [b,c,p,d,t], out channels, kernel): odd and even kernels, kd == D, kd < D, channels.
+    const CASES: [([usize; 5], usize, [usize; 3]); 5] = [
+        ([2, 1, 4, 4, 5], 1, [3, 4, 5]),
+        ([1, 2, 5, 6, 4], 3, [2, 6, 3]),
+        ([2, 1, 10, 9, 5], 1, [10, 9, 5]),
+        ([1, 1, 3, 12, 6], 2, [1, 5, 2]),
+        ([1, 3, 2, 8, 3], 1, [2, 8, 1]),
+    ];
+
+    #[test]
+    fn every_algorithm_matches_the_definition() {
+        let _lock = seed_lock();
+        for (name, device) in devices::cpu() {
+            for (n, (xs, o, [kp, kd, kt])) in CASES.into_iter().enumerate() {
+                let x = uniform(xs, 10 + n as u64, &device);
+                let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device);
+                let b = uniform([o], 30 + n as u64, &device);
+                let want = reference(&values(x.clone()), xs, &values(w.clone()), [o, xs[1], kp, kd, kt], Some(&values(b.clone())));
+                let want = Tensor::<5>::from_data(TensorData::new(want.iter().map(|&v| v as f32).collect(), [xs[0], o, xs[2], xs[3], xs[4]]), &device);
+                for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded, DendriteAlgorithm::Auto] {
+                    let got = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg);
+                    assert_close(got, want.clone(), 1e-5, &format!("{name} case {n} {alg:?}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn expanded_and_direct_have_the_same_gradients() {
+        let _lock = seed_lock();
+        for (name, device) in devices::cpu() {
+            let device = device.autodiff();
+            for (n, (xs, o, [kp, kd, kt])) in CASES.into_iter().enumerate() {
+                let probe = uniform([xs[0], o, xs[2], xs[3], xs[4]], 40 + n as u64, &device);
+                let grads = |alg| {
+                    let x = uniform(xs, 10 + n as u64, &device).require_grad();
+                    let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device).require_grad();
+                    let b = uniform([o], 30 + n as u64, &device).require_grad();
+                    let loss = (dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg) * probe.clone()).sum();
+                    let g = loss.backward();
+                    (x.grad(&g).unwrap(), w.grad(&g).unwrap(), b.grad(&g).unwrap())
+                };
+                let (dx, dw, db) = grads(DendriteAlgorithm::Direct);
+                let (ex, ew, eb) = grads(DendriteAlgorithm::Expanded);
+                assert_close(ex, dx, 1e-5, &format!("{name} case {n}: input gradient"));
+                assert_close(ew, dw, 1e-5, &format!("{name} case {n}: weight gradient"));
+                assert_close(eb, db, 1e-5, &format!("{name} case {n}: bias gradient"));
+            }
+        }
+    }
+
+    #[test]
+    fn no_output_depends_on_a_later_input() {
+        let _lock = seed_lock();
+        let device = Device::flex();
+        for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded] {
+            let dendrites = DendritesConfig::new(4, 8, [3, 8, 5]).with_algorithm(alg).init(&device);
+            let x = uniform([1, 32, 12], 1, &device);
+            let y0 = values(dendrites.forward(x.clone()));
+            for t0 in [0, 5, 11] {
+                // Change every input at time t0 only.
+                let bump = uniform([1, 32, 1], 2, &device).pad([(t0, 11 - t0)], PadMode::Constant(0.0));
+                let y1 = values(dendrites.forward(x.clone() + bump));
+                for (i, (a, b)) in y0.iter().zip(&y1).enumerate().filter(|(i, _)| i % 12 < t0) {
+                    assert_eq!(a, b, "{alg:?}: output at t = {} changed when only the input at t = {t0} did", i % 12);
+                }
+                let changed = y0.iter().zip(&y1).enumerate().filter(|(i, (a, b))| i % 12 >= t0 && a != b).count();
+                assert!(changed > 0, "{alg:?}: an input change at t = {t0} changed nothing");
+            }
+        }
+    }
+
+    #[test]
+    fn sites_are_laid_out_channel_position_dendrite() {
+        let device = Device::flex();
+        let mut dendrites = DendritesConfig::new(3, 4, [1, 1, 1]).with_channels(2).with_out_channels(2).init(&device);
+        // Identity kernel: out channel o copies input channel o.
+        dendrites.weight = Param::from_tensor(Tensor::<5>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2, 1, 1, 1]), &device));
+        let sites: Vec<f32> = (0..24).map(|s| s as f32).collect();
+        let y = dendrites.forward(Tensor::<3>::from_data(TensorData::new(sites, [1, 24, 1]), &device));
+        for (s, v) in values(y).into_iter().enumerate() {
+            assert_eq!(v, s as f64, "site {s} (channel {}, position {}, dendrite {}) landed elsewhere", s / 12, s / 4 % 3, s % 4);
+        }
+    }
+
+    #[test]
+    fn auto_picks_expanded_for_the_purkinje_kernel_and_direct_for_the_granule() {
+        assert_eq!(DendriteAlgorithm::Auto.resolve(1000, 1000), DendriteAlgorithm::Expanded);
+        assert_eq!(DendriteAlgorithm::Auto.resolve(4, 4), DendriteAlgorithm::Direct);
+        assert_eq!(DendriteAlgorithm::Auto.resolve(8, 100), DendriteAlgorithm::Direct);
+        assert_eq!(DendriteAlgorithm::Direct.resolve(1000, 1000), DendriteAlgorithm::Direct);
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected_with_a_message() {
+        let err = DendritesConfig::new(4, 4, [5, 4, 5]).validate().unwrap_err();
+        assert!(err.to_string().contains("kernel of 5 along positions is larger than the 4 positions"), "{err}");
+        let err = DendritesConfig::new(4, 0, [1, 1, 1]).validate().unwrap_err();
+        assert_eq!(err, ConfigError::Zero { module: "Dendrites", field: "dendrites" });
+        let err = DendritesConfig::new(4, 4, [1, 1, 0]).validate().unwrap_err();
+        assert!(err.to_string().contains("kernel[2] (time)"), "{err}");
+        let json = r#"{"positions":4,"dendrites":4,"kernel":[3,4,5],"algorithm":"Fastest"}"#;
+        assert!(serde_json::from_str::<DendritesConfig>(json).is_err(), "an unknown algorithm must not load");
+    }
+
+    #[test]
+    fn wrong_site_count_names_the_stage_and_both_shapes() {
+        let device = Device::flex();
+        let dendrites = DendritesConfig::new(4, 4, [3, 4, 5]).init(&device);
+        let err = dendrites.try_forward(Tensor::<3>::zeros([2, 15, 5], &device)).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("Dendrites: expected input of shape [batch, 16"), "{msg}");
+        assert!(msg.ends_with("got [2, 15, 5]"), "{msg}");
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dendrites.forward(Tensor::<3>::zeros([2, 15, 5], &device)))).unwrap_err();
+        assert_eq!(panic.downcast_ref::<String>().unwrap(), &msg);
+    }
+}

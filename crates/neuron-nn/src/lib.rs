@@ -1,0 +1,58 @@
+//! # neuron-nn: a biological neuron is a convolutional network
+//!
+//! Burn 0.22 modules for each stage of the extended linear-nonlinear-Poisson neuron of Tim
+//! Dettmers, "The Brain vs Deep Learning Part I" (2015), Part II. In the essay's order:
+//!
+//! | stage | biology | deep learning | module |
+//! |---|---|---|---|
+//! | synapses | transmitter × receptors | matrix product | [`Synapses`] |
+//! | dendrites | charge diffusing along branches | causal spatio-temporal conv | [`Dendrites`] |
+//! | dendritic spike | voltage-gated amplification of neighbours | max-pool-like blend | [`DendriticSpike`] |
+//! | summation | rates per dendrite, summed by cell type | activation function | [`Summation`] |
+//! | soma | temporal filter of the cell body | 1×1×5 causal conv | [`Soma`] |
+//! | refractory blocking | firing blocked k ~ Poisson(λ) cycles | Poisson dropout | [`PoissonDropout`] |
+//! | spike generator | the "P" of LNP | stochastic, straight-through | [`PoissonSpikes`] |
+//! | axon | attenuation to each terminal | per-output weights | [`Axon`] |
+//!
+//! Tensors are `[batch, inputs, time]`; no stage reads data back to the host, so every module
+//! runs on Burn's capture device (for the FLOP counter) and on GPUs without syncs.
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor, Distribution};
+//! use neuron_nn::{DendritesConfig, SynapsesConfig};
+//!
+//! let device = Device::flex();
+//! // The essay's granule dendrite: 4 positions × 4 dendrites, a 3×4×5 kernel.
+//! let synapses = SynapsesConfig::new(4, 16).init(&device);
+//! let dendrites = DendritesConfig::new(4, 4, [3, 4, 5]).init(&device);
+//! let x = Tensor::<3>::random([2, 4, 5], Distribution::Default, &device);
+//! let v = dendrites.forward(synapses.forward(x));
+//! assert_eq!(v.dims(), [2, 1, 4, 4, 5]);
+//! ```
+
+pub mod axon;
+pub mod dendrites;
+pub mod dendritic_spike;
+pub mod devices;
+pub mod error;
+pub mod poisson_dropout;
+pub mod poisson_spikes;
+pub mod rate;
+pub mod save;
+pub mod soma;
+pub mod summation;
+pub mod synapses;
+#[doc(hidden)]
+pub mod testing;
+
+pub use axon::{Axon, AxonConfig};
+pub use dendrites::{DendriteAlgorithm, Dendrites, DendritesConfig};
+pub use dendritic_spike::{DendriticSpike, DendriticSpikeConfig};
+pub use error::{ConfigError, ShapeError};
+pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
+pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};
+pub use rate::RateFunction;
+pub use save::{LoadError, load_module, save_module};
+pub use soma::{Soma, SomaConfig};
+pub use summation::{Summation, SummationConfig, SummationMode};
+pub use synapses::{SynapseMode, Synapses, SynapsesConfig};

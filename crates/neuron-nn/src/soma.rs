@@ -1,0 +1,97 @@
+//! Soma: a temporal filter of spatial size one, then the rate non-linearity.
+//!
+//! Essay, Part II: "the filter in the soma (cell body) can be thought of as an additional
+//! temporal convolution filter of size 1 in the spatial domain ... a 1×1×5 convolution filter
+//! (this would be the same for all neurons). Again a non-linearity reduces this to an
+//! instantaneous firing rate". Causal: the soma cannot react to input it has not received.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::tensor::module::conv1d;
+use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::{Device, Tensor};
+
+use crate::error::{ConfigError, check_nonzero, expect_valid};
+use crate::rate::RateFunction;
+
+const NAME: &str = "Soma";
+
+/// Configuration of [`Soma`].
+#[derive(Config, Debug)]
+pub struct SomaConfig {
+    /// Time steps the filter spans. Default 5 (the essay's 1×1×5).
+    #[config(default = 5)]
+    pub kernel: usize,
+    /// A learnable resting offset (neurons fire spontaneously at rest). Default `true`.
+    #[config(default = true)]
+    pub bias: bool,
+    /// Rate non-linearity. Default: [`RateFunction::Relu`].
+    #[config(default = "RateFunction::Relu")]
+    pub rate: RateFunction,
+    /// Initialiser. Default: Kaiming uniform, as burn's `Conv1d`.
+    #[config(
+        default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}"
+    )]
+    pub initializer: Initializer,
+}
+
+/// A causal 1×1×k temporal convolution and a rate non-linearity.
+#[derive(Module, Debug)]
+pub struct Soma {
+    /// `[1, 1, kernel]`.
+    pub weight: Param<Tensor<3>>,
+    /// `[1]`, if configured.
+    pub bias: Option<Param<Tensor<1>>>,
+    /// Rate non-linearity.
+    #[module(skip)]
+    pub rate: RateFunction,
+}
+
+impl SomaConfig {
+    /// Checks the kernel size.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero(NAME, "kernel", self.kernel)
+    }
+
+    /// Number of trainable parameters this config creates.
+    pub fn num_params(&self) -> usize {
+        self.kernel + usize::from(self.bias)
+    }
+
+    /// Builds the module. Panics with the `validate()` message on an invalid config.
+    pub fn init(&self, device: &Device) -> Soma {
+        expect_valid(self.validate());
+        let k = self.kernel;
+        Soma {
+            weight: self.initializer.init_with([1, 1, k], Some(k), Some(k), device),
+            bias: self.bias.then(|| self.initializer.init_with([1], Some(k), Some(k), device)),
+            rate: self.rate,
+        }
+    }
+}
+
+impl Soma {
+    /// Summed dendritic drive to the soma's firing rate.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, time]`
+    /// - output: `[batch, time]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.rate.apply(causal_filter(x, self.weight.val(), self.bias.as_ref().map(|b| b.val())))
+    }
+}
+
+/// A causal temporal filter: `y[b,t] = bias + Σ_l w[l] · x[b, t + l − (k−1)]`, zero before time 0.
+///
+/// # Shapes
+///
+/// - x: `[batch, time]`; weight: `[1, 1, k]`; bias: `[1]`
+/// - output: `[batch, time]`
+pub fn causal_filter(x: Tensor<2>, weight: Tensor<3>, bias: Option<Tensor<1>>) -> Tensor<2> {
+    let [b, t] = x.dims();
+    let k = weight.dims()[2];
+    let x = x.reshape([b, 1, t]).pad([(k - 1, 0)], PadMode::Constant(0.0));
+    conv1d(x, weight, bias, ConvOptions::new([1], [0], [1], 1)).reshape([b, t])
+}

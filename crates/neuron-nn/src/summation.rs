@@ -1,0 +1,181 @@
+//! Summation: dendritic rates combine at the soma linearly, sub-, super-linearly or bistably.
+//!
+//! Essay, Part II: "a non-linearity then reduces these inputs to a single number per dendrite
+//! ... the instantaneous firing rate". And: "the dendritic summation of these rates can be linear
+//! (sum), sublinear (less than the sum), superlinear (more than the sum) or bistable (less or more
+//! than the sum, depending on the input) ... Purkinje neurons are known to use linear summation
+//! ... the non-linear summations can be thought of as different activation functions. The
+//! activation function is determined by the type of neuron."
+//!
+//! Per dendrite: potentials are summed over positions and channels, then the rate function
+//! (ReLU by default) gives `r_d ≥ 0`. At the soma, `u = Σ_d r_d` and the mode's `h(u)`:
+//!
+//! | mode | `h(u)` | property (u ≥ 0) |
+//! |---|---|---|
+//! | linear | `u` | |
+//! | sublinear | `u / (1 + u/κ)` | `h ≤ u`, saturating at κ |
+//! | superlinear | `u · (1 + u/κ)` | `h ≥ u` |
+//! | bistable | `u · (1 + β·tanh((u − θ)/w))` | `h < u` below θ, `h > u` above (0 < β) |
+//!
+//! κ is learned as `ln κ` (so it stays positive); θ and β are learned directly; w is fixed.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::activation::tanh;
+use burn::tensor::{Device, Tensor};
+
+use crate::error::{ConfigError, check_finite, check_positive, expect_valid};
+use crate::rate::RateFunction;
+
+const NAME: &str = "Summation";
+
+/// How dendritic rates combine at the soma, with each mode's initial parameters.
+#[derive(Config, Debug, PartialEq)]
+pub enum SummationMode {
+    /// `h(u) = u` (Purkinje cells, granule cells).
+    Linear,
+    /// `h(u) = u / (1 + u/κ)`.
+    Sublinear {
+        /// Saturation scale κ > 0 (initial value).
+        scale: f64,
+    },
+    /// `h(u) = u · (1 + u/κ)`.
+    Superlinear {
+        /// Scale κ > 0 at which the sum doubles (initial value).
+        scale: f64,
+    },
+    /// `h(u) = u · (1 + β·tanh((u − θ)/w))`: a switch between a low and a high gain.
+    Bistable {
+        /// Switching point θ (initial value).
+        threshold: f64,
+        /// Gain change β, in (0, 1) for a monotone sum (initial value).
+        strength: f64,
+        /// Width w > 0 of the transition (fixed).
+        width: f64,
+    },
+}
+
+/// Configuration of [`Summation`].
+#[derive(Config, Debug)]
+pub struct SummationConfig {
+    /// Summation mode. Default: [`SummationMode::Linear`].
+    #[config(default = "SummationMode::Linear")]
+    pub mode: SummationMode,
+    /// Per-dendrite rate non-linearity. Default: [`RateFunction::Relu`].
+    #[config(default = "RateFunction::Relu")]
+    pub rate: RateFunction,
+}
+
+/// Per-dendrite rates, then the cell type's summation at the soma.
+#[derive(Module, Debug)]
+pub struct Summation {
+    /// `ln κ` for sub- and superlinear modes, `[1]`.
+    pub log_scale: Option<Param<Tensor<1>>>,
+    /// θ for the bistable mode, `[1]`.
+    pub threshold: Option<Param<Tensor<1>>>,
+    /// β for the bistable mode, `[1]`.
+    pub strength: Option<Param<Tensor<1>>>,
+    /// The mode (its numbers are the initial values; the live ones are the parameters).
+    #[module(skip)]
+    pub mode: SummationMode,
+    /// Per-dendrite rate function.
+    #[module(skip)]
+    pub rate: RateFunction,
+}
+
+impl SummationConfig {
+    /// Checks that every number is finite and scales are positive.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.mode {
+            SummationMode::Linear => Ok(()),
+            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => check_positive(NAME, "scale", scale),
+            SummationMode::Bistable { threshold, strength, width } => {
+                check_finite(NAME, "threshold", threshold)?;
+                check_finite(NAME, "strength", strength)?;
+                check_positive(NAME, "width", width)
+            }
+        }
+    }
+
+    /// Number of trainable parameters this config creates.
+    pub fn num_params(&self) -> usize {
+        match self.mode {
+            SummationMode::Linear => 0,
+            SummationMode::Sublinear { .. } | SummationMode::Superlinear { .. } => 1,
+            SummationMode::Bistable { .. } => 2,
+        }
+    }
+
+    /// Builds the module. Panics with the `validate()` message on an invalid config.
+    pub fn init(&self, device: &Device) -> Summation {
+        expect_valid(self.validate());
+        let scalar = |v: f64| Some(Param::from_tensor(Tensor::<1>::from_floats([v as f32], device)));
+        let (log_scale, threshold, strength) = match self.mode {
+            SummationMode::Linear => (None, None, None),
+            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => (scalar(scale.ln()), None, None),
+            SummationMode::Bistable { threshold, strength, .. } => (None, scalar(threshold), scalar(strength)),
+        };
+        Summation { log_scale, threshold, strength, mode: self.mode.clone(), rate: self.rate }
+    }
+}
+
+impl Summation {
+    /// Dendritic potentials to the soma's summed drive.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, channels, positions, dendrites, time]`
+    /// - output: `[batch, time]`
+    pub fn forward(&self, x: Tensor<5>) -> Tensor<2> {
+        self.combine(self.dendrite_rates(x))
+    }
+
+    /// The per-dendrite rates alone.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, channels, positions, dendrites, time]`
+    /// - output: `[batch, dendrites, time]`
+    pub fn dendrite_rates(&self, x: Tensor<5>) -> Tensor<3> {
+        dendrite_rates(x, self.rate)
+    }
+
+    /// Sums rates over dendrites and applies the mode's `h`.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, dendrites, time]`
+    /// - output: `[batch, time]`
+    pub fn combine(&self, rates: Tensor<3>) -> Tensor<2> {
+        let [b, _, t] = rates.dims();
+        let u = rates.sum_dim(1).reshape([b, t]);
+        let p = |o: &Option<Param<Tensor<1>>>| o.as_ref().expect("parameter of this mode").val().reshape([1, 1]);
+        match self.mode {
+            SummationMode::Linear => u,
+            SummationMode::Sublinear { .. } => sublinear(u, p(&self.log_scale)),
+            SummationMode::Superlinear { .. } => superlinear(u, p(&self.log_scale)),
+            SummationMode::Bistable { width, .. } => bistable(u, p(&self.threshold), p(&self.strength), width),
+        }
+    }
+}
+
+/// Sum over channels and positions, then the rate function: `r[b,d,t] = f(Σ_{c,p} x[b,c,p,d,t])`.
+pub fn dendrite_rates(x: Tensor<5>, rate: RateFunction) -> Tensor<3> {
+    let [b, _, _, d, t] = x.dims();
+    rate.apply(x.sum_dim(1).sum_dim(2).reshape([b, d, t]))
+}
+
+/// `u / (1 + u/κ)`, `κ = exp(log_scale)`; `log_scale` broadcasts against `u`.
+pub fn sublinear<const D: usize>(u: Tensor<D>, log_scale: Tensor<D>) -> Tensor<D> {
+    u.clone() / (u / log_scale.exp() + 1.0)
+}
+
+/// `u · (1 + u/κ)`, `κ = exp(log_scale)`.
+pub fn superlinear<const D: usize>(u: Tensor<D>, log_scale: Tensor<D>) -> Tensor<D> {
+    u.clone() * (u / log_scale.exp() + 1.0)
+}
+
+/// `u · (1 + β·tanh((u − θ)/w))`.
+pub fn bistable<const D: usize>(u: Tensor<D>, threshold: Tensor<D>, strength: Tensor<D>, width: f64) -> Tensor<D> {
+    u.clone() * (tanh((u - threshold) / width) * strength + 1.0)
+}
