@@ -14,7 +14,7 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
-use burn::tensor::module::{conv2d, conv3d};
+use burn::tensor::module::conv3d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 
@@ -31,9 +31,10 @@ pub enum DendriteAlgorithm {
     Auto,
     /// Burn's `conv3d` on the explicitly padded input. Best for small kernels (granule cells).
     Direct,
-    /// The dendrite axis becomes channels: a `[D_out, D_in, kp, kt]` weight, each output
-    /// dendrite seeing the kernel shifted along the input dendrites, run through burn's `conv2d`
-    /// over positions × time. One large GEMM instead of a 1000-wide stencil (the Purkinje cell).
+    /// The dendrite axis becomes channels: a `[D_out, taps × D_in]` weight, each output dendrite
+    /// seeing the kernel shifted along the input dendrites ([`expand_dendrite_weight`]), times
+    /// the im2col of the input over positions × time. One large GEMM instead of a 1000-wide
+    /// stencil (the Purkinje cell); same multiply-adds as `Direct` when `kd = dendrites`.
     Expanded,
 }
 
@@ -225,16 +226,20 @@ pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, a
         DendriteAlgorithm::Expanded => {
             let [batch, channels, positions, _, time] = x.dims();
             let out_channels = weight.dims()[0];
-            // Dendrites become channels: [B, C·D, P, T].
-            let x = x
-                .swap_dims(2, 3)
-                .reshape([batch, channels * dendrites, positions, time])
-                .pad([(pp.0, pp.1), (kt - 1, 0)], PadMode::Constant(0.0));
-            let w = expand_dendrite_weight(weight, dendrites);
-            let b = bias.map(|b| b.unsqueeze_dim::<2>(1).expand([out_channels, dendrites]).reshape([out_channels * dendrites]));
-            conv2d(x, w, b, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
-                .reshape([batch, out_channels, dendrites, positions, time])
-                .swap_dims(2, 3)
+            // Columns (im2col): cols[b, (c, i, l, e), (p, t)] = xpad[b, c, p+i, e, t+l].
+            let xpad = x.pad([(pp.0, pp.1), (0, 0), (kt - 1, 0)], PadMode::Constant(0.0)).swap_dims(2, 3);
+            let taps: Vec<Tensor<6>> = (0..kp)
+                .flat_map(|i| (0..kt).map(move |l| (i, l)))
+                .map(|(i, l)| xpad.clone().narrow(3, i, positions).narrow(4, l, time).unsqueeze_dim(2))
+                .collect();
+            let cols = Tensor::cat(taps, 2).reshape([batch, channels * kp * kt * dendrites, positions * time]);
+            let y = expand_dendrite_weight(weight, dendrites).unsqueeze::<3>().matmul(cols);
+            let y = match bias {
+                Some(b) => y + b.reshape([1, out_channels, 1]).expand([1, out_channels, dendrites]).reshape([1, out_channels * dendrites, 1]),
+                None => y,
+            };
+            // Rows came out in reverse dendrite order (see expand_dendrite_weight).
+            y.reshape([batch, out_channels, dendrites, positions, time]).flip([2]).swap_dims(2, 3)
         }
         _ => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
@@ -243,42 +248,36 @@ pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, a
     }
 }
 
-/// The dendrite kernel as a dense dendrite-to-dendrite weight, for [`DendriteAlgorithm::Expanded`].
+/// The dendrite kernel as a dense dendrite-to-dendrite weight, for [`DendriteAlgorithm::Expanded`],
+/// with the output dendrites in **reverse** order (row `s` is output dendrite `D − 1 − s`).
 ///
-/// `out[(o, d_out), (c, d_in), i, l] = w[o, c, i, d_in − d_out + pd, l]`, zero where that tap is
-/// outside the kernel: a Toeplitz (banded) matrix along the dendrites, built without gather.
-/// Let `u[m]` be the tap at offset `m` for `m < D` and at `m − 2D` above (one period of `2D`
-/// offsets). Repeating `u` `D` times and re-reading the result in rows of `2D − 1` shifts each
-/// row by one, so row `r`, column `c` holds offset `(c − r) mod 2D`. Every step (pad, narrow, cat, expand, reshape) has a cheap native
-/// backward on every backend; a gather's backward would scatter serially on GPUs.
+/// `out[(o, s), (c, i, l, d_in)] = w[o, c, i, d_in − (D−1−s) + pd, l]`, zero where that tap is
+/// outside the kernel: per tap a Toeplitz (banded) matrix along the dendrites. Built without
+/// gather: the taps, zero-padded to the `2D − 1` possible offsets, are unfolded into `D`
+/// overlapping windows of `D` (a view), and one copy lays them out. Reversing the rows is what
+/// makes the windows a plain unfold; the caller flips its (small) output back. The dendrite index
+/// is innermost on both sides, so the copy moves whole rows; burn's `conv2d` weight layout (taps
+/// innermost) needs an element-wise transpose of this 200 MB Purkinje matrix instead, which cost
+/// more than the GEMM saved (docs/benchmarks.md).
 ///
 /// # Shapes
 ///
 /// - weight: `[out_channels, channels, kp, kd, kt]` with `kd ≤ dendrites`
-/// - output: `[out_channels · dendrites, channels · dendrites, kp, kt]`
-pub fn expand_dendrite_weight(weight: Tensor<5>, dendrites: usize) -> Tensor<4> {
+/// - output: `[out_channels · dendrites, channels · kp · kt · dendrites]`
+pub fn expand_dendrite_weight(weight: Tensor<5>, dendrites: usize) -> Tensor<2> {
     let [co, ci, kp, kd, kt] = weight.dims();
     let d = dendrites;
     assert!(kd <= d, "{NAME}: dendrite kernel {kd} wider than {d} dendrites");
     let before = same_padding(kd).0;
     let k = ci * kp * kt;
-    // Offsets o = d_in − d_out ∈ [−(D−1), D−1] at index o + D (index 0 is a spare zero):
-    // tap j = o + before.
-    let full = weight
-        .permute([0, 3, 1, 2, 4]) // [co, kd, ci, kp, kt]
-        .reshape([co, kd, k])
-        .pad([(d - before, d - kd + before), (0, 0)], PadMode::Constant(0.0)); // [co, 2D, k]
-    // u[m] = offset (m mod 2D) for m < D, offset m − 2D above: the period starting at offset 0.
-    let u = Tensor::cat(vec![full.clone().narrow(1, d, d), full.narrow(1, 0, d)], 1);
-    u.unsqueeze_dim::<4>(1)
-        .expand([co, d, 2 * d, k])
-        .reshape([co, d * 2 * d * k])
-        .narrow(1, 0, d * (2 * d - 1) * k)
-        .reshape([co, d, 2 * d - 1, k])
-        .narrow(2, 0, d) // [co, d_out, d_in, k]
-        .reshape([co, d, d, ci, kp * kt])
-        .swap_dims(2, 3) // [co, d_out, ci, d_in, kp·kt]
-        .reshape([co * d, ci * d, kp, kt])
+    // Index q holds offset d_in − d_out = q − (D−1), i.e. tap j = q − (D−1) + before.
+    let offsets = weight
+        .permute([0, 1, 2, 4, 3]) // [co, ci, kp, kt, kd]
+        .reshape([co * k, kd])
+        .pad([(d - 1 - before, d - kd + before)], PadMode::Constant(0.0)); // [co·k, 2D−1]
+    // Window s, element e: offset s + e − (D−1) = d_in − d_out with d_in = e, d_out = D−1−s.
+    let windows: Tensor<3> = offsets.unfold(1, d, 1); // [co·k, s, d_in]
+    windows.reshape([co, k, d, d]).swap_dims(1, 2).reshape([co * d, k * d])
 }
 
 #[cfg(test)]
