@@ -39,7 +39,9 @@ impl AxonConfig {
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &Device) -> Axon {
         expect_valid(self.validate());
-        Axon { weight: self.initializer.init_with([self.terminals], Some(1), Some(1), device) }
+        Axon {
+            weight: self.initializer.init_with([self.terminals], Some(1), Some(1), device),
+        }
     }
 }
 
@@ -59,4 +61,31 @@ impl Axon {
 pub fn axon(x: Tensor<2>, weight: Tensor<1>) -> Tensor<3> {
     let k = weight.dims()[0];
     x.unsqueeze_dim::<3>(1) * weight.reshape([1, k, 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::values;
+
+    #[test]
+    fn each_terminal_gets_its_own_strength() {
+        let device = Device::flex();
+        let axon = AxonConfig::new(3).init(&device);
+        let w = values(axon.weight.val());
+        assert!(
+            w.iter().all(|v| (0.5..1.0).contains(v)),
+            "default strengths are attenuations: {w:?}"
+        );
+        let x = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
+        let y = values(axon.forward(x));
+        for b in 0..2 {
+            for k in 0..3 {
+                for t in 0..2 {
+                    assert!((y[(b * 3 + k) * 2 + t] - w[k] * (1 + 2 * b + t) as f64).abs() < 1e-6);
+                }
+            }
+        }
+        assert!(AxonConfig::new(0).validate().is_err());
+    }
 }

@@ -71,9 +71,7 @@ pub struct DendritesConfig {
     #[config(default = "DendriteAlgorithm::Auto")]
     pub algorithm: DendriteAlgorithm,
     /// Weight initialiser. Default: Kaiming uniform, as burn's `Conv3d`.
-    #[config(
-        default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}"
-    )]
+    #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
     pub initializer: Initializer,
 }
 
@@ -108,10 +106,16 @@ impl DendritesConfig {
         check_nonzero(NAME, "dendrites", self.dendrites)?;
         check_nonzero(NAME, "channels", self.channels)?;
         check_nonzero(NAME, "out_channels", self.out_channels)?;
-        for (i, axis) in ["kernel[0] (positions)", "kernel[1] (dendrites)", "kernel[2] (time)"].iter().enumerate() {
+        for (i, axis) in ["kernel[0] (positions)", "kernel[1] (dendrites)", "kernel[2] (time)"]
+            .iter()
+            .enumerate()
+        {
             check_nonzero(NAME, axis, self.kernel[i])?;
         }
-        for (k, n, axis) in [(self.kernel[0], self.positions, "positions"), (self.kernel[1], self.dendrites, "dendrites")] {
+        for (k, n, axis) in [
+            (self.kernel[0], self.positions, "positions"),
+            (self.kernel[1], self.dendrites, "dendrites"),
+        ] {
             if k > n {
                 return Err(ConfigError::Inconsistent {
                     module: NAME,
@@ -137,7 +141,10 @@ impl DendritesConfig {
         let init = |shape| self.initializer.init_with(shape, Some(fan_in), Some(fan_out), device);
         Dendrites {
             weight: init([self.out_channels, self.channels, kp, kd, kt]),
-            bias: self.bias.then(|| self.initializer.init_with([self.out_channels], Some(fan_in), Some(fan_out), device)),
+            bias: self.bias.then(|| {
+                self.initializer
+                    .init_with([self.out_channels], Some(fan_in), Some(fan_out), device)
+            }),
             channels: self.channels,
             positions: self.positions,
             dendrites: self.dendrites,
@@ -177,7 +184,13 @@ impl Dendrites {
         if sites != self.sites() {
             return Err(ShapeError::new(
                 NAME,
-                format!("[batch, {} (= {} channels × {} positions × {} dendrites), time]", self.sites(), self.channels, self.positions, self.dendrites),
+                format!(
+                    "[batch, {} (= {} channels × {} positions × {} dendrites), time]",
+                    self.sites(),
+                    self.channels,
+                    self.positions,
+                    self.dendrites
+                ),
                 &[batch, sites, time],
             ));
         }
@@ -195,10 +208,22 @@ impl Dendrites {
         if dims[1..4] != [self.channels, self.positions, self.dendrites] {
             panic!(
                 "{}",
-                ShapeError::new(NAME, format!("[batch, {}, {}, {}, time]", self.channels, self.positions, self.dendrites), &dims)
+                ShapeError::new(
+                    NAME,
+                    format!(
+                        "[batch, {}, {}, {}, time]",
+                        self.channels, self.positions, self.dendrites
+                    ),
+                    &dims
+                )
             );
         }
-        dendrite_conv(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), self.algorithm)
+        dendrite_conv(
+            x,
+            self.weight.val(),
+            self.bias.as_ref().map(|b| b.val()),
+            self.algorithm,
+        )
     }
 }
 
@@ -218,7 +243,12 @@ pub fn same_padding(k: usize) -> (usize, usize) {
 /// - x: `[batch, channels, positions, dendrites, time]`
 /// - weight: `[out_channels, channels, kp, kd, kt]`
 /// - output: `[batch, out_channels, positions, dendrites, time]`
-pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, algorithm: DendriteAlgorithm) -> Tensor<5> {
+pub fn dendrite_conv(
+    x: Tensor<5>,
+    weight: Tensor<5>,
+    bias: Option<Tensor<1>>,
+    algorithm: DendriteAlgorithm,
+) -> Tensor<5> {
     let [_, _, kp, kd, kt] = weight.dims();
     let dendrites = x.dims()[3];
     let (pp, pd) = (same_padding(kp), same_padding(kd));
@@ -227,7 +257,9 @@ pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, a
             let [batch, channels, positions, _, time] = x.dims();
             let out_channels = weight.dims()[0];
             // Columns (im2col): cols[b, (c, i, l, e), (p, t)] = xpad[b, c, p+i, e, t+l].
-            let xpad = x.pad([(pp.0, pp.1), (0, 0), (kt - 1, 0)], PadMode::Constant(0.0)).swap_dims(2, 3);
+            let xpad = x
+                .pad([(pp.0, pp.1), (0, 0), (kt - 1, 0)], PadMode::Constant(0.0))
+                .swap_dims(2, 3);
             let taps: Vec<Tensor<6>> = (0..kp)
                 .flat_map(|i| (0..kt).map(move |l| (i, l)))
                 .map(|(i, l)| xpad.clone().narrow(3, i, positions).narrow(4, l, time).unsqueeze_dim(2))
@@ -235,11 +267,18 @@ pub fn dendrite_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, a
             let cols = Tensor::cat(taps, 2).reshape([batch, channels * kp * kt * dendrites, positions * time]);
             let y = expand_dendrite_weight(weight, dendrites).unsqueeze::<3>().matmul(cols);
             let y = match bias {
-                Some(b) => y + b.reshape([1, out_channels, 1]).expand([1, out_channels, dendrites]).reshape([1, out_channels * dendrites, 1]),
+                Some(b) => {
+                    y + b
+                        .reshape([1, out_channels, 1])
+                        .expand([1, out_channels, dendrites])
+                        .reshape([1, out_channels * dendrites, 1])
+                }
                 None => y,
             };
             // Rows came out in reverse dendrite order (see expand_dendrite_weight).
-            y.reshape([batch, out_channels, dendrites, positions, time]).flip([2]).swap_dims(2, 3)
+            y.reshape([batch, out_channels, dendrites, positions, time])
+                .flip([2])
+                .swap_dims(2, 3)
         }
         _ => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
@@ -288,7 +327,13 @@ mod tests {
     use burn::tensor::TensorData;
 
     /// Direct loops over the definition in [`dendrite_conv`]'s docs.
-    fn reference(x: &[f64], [b, c, p, d, t]: [usize; 5], w: &[f64], [o, _, kp, kd, kt]: [usize; 5], bias: Option<&[f64]>) -> Vec<f64> {
+    fn reference(
+        x: &[f64],
+        [b, c, p, d, t]: [usize; 5],
+        w: &[f64],
+        [o, _, kp, kd, kt]: [usize; 5],
+        bias: Option<&[f64]>,
+    ) -> Vec<f64> {
         let (pp, pd) = (same_padding(kp).0 as isize, same_padding(kd).0 as isize);
         let mut y = vec![0.0; b * o * p * d * t];
         for (bi, oi, pi, di, ti) in itertools(b, o, p, d, t) {
@@ -297,7 +342,11 @@ mod tests {
                 for i in 0..kp {
                     for j in 0..kd {
                         for l in 0..kt {
-                            let (xp, xd, xt) = (pi as isize + i as isize - pp, di as isize + j as isize - pd, ti as isize + l as isize - (kt as isize - 1));
+                            let (xp, xd, xt) = (
+                                pi as isize + i as isize - pp,
+                                di as isize + j as isize - pd,
+                                ti as isize + l as isize - (kt as isize - 1),
+                            );
                             if xp < 0 || xp >= p as isize || xd < 0 || xd >= d as isize || xt < 0 {
                                 continue;
                             }
@@ -312,8 +361,18 @@ mod tests {
         y
     }
 
-    fn itertools(b: usize, o: usize, p: usize, d: usize, t: usize) -> impl Iterator<Item = (usize, usize, usize, usize, usize)> {
-        (0..b).flat_map(move |bi| (0..o).flat_map(move |oi| (0..p).flat_map(move |pi| (0..d).flat_map(move |di| (0..t).map(move |ti| (bi, oi, pi, di, ti))))))
+    fn itertools(
+        b: usize,
+        o: usize,
+        p: usize,
+        d: usize,
+        t: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize, usize)> {
+        (0..b).flat_map(move |bi| {
+            (0..o).flat_map(move |oi| {
+                (0..p).flat_map(move |pi| (0..d).flat_map(move |di| (0..t).map(move |ti| (bi, oi, pi, di, ti))))
+            })
+        })
     }
 
     // (input [b,c,p,d,t], out channels, kernel): odd and even kernels, kd == D, kd < D, channels.
@@ -333,9 +392,25 @@ mod tests {
                 let x = uniform(xs, 10 + n as u64, &device);
                 let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device);
                 let b = uniform([o], 30 + n as u64, &device);
-                let want = reference(&values(x.clone()), xs, &values(w.clone()), [o, xs[1], kp, kd, kt], Some(&values(b.clone())));
-                let want = Tensor::<5>::from_data(TensorData::new(want.iter().map(|&v| v as f32).collect(), [xs[0], o, xs[2], xs[3], xs[4]]), &device);
-                for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded, DendriteAlgorithm::Auto] {
+                let want = reference(
+                    &values(x.clone()),
+                    xs,
+                    &values(w.clone()),
+                    [o, xs[1], kp, kd, kt],
+                    Some(&values(b.clone())),
+                );
+                let want = Tensor::<5>::from_data(
+                    TensorData::new(
+                        want.iter().map(|&v| v as f32).collect(),
+                        [xs[0], o, xs[2], xs[3], xs[4]],
+                    ),
+                    &device,
+                );
+                for alg in [
+                    DendriteAlgorithm::Direct,
+                    DendriteAlgorithm::Expanded,
+                    DendriteAlgorithm::Auto,
+                ] {
                     let got = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg);
                     assert_close(got, want.clone(), 1e-5, &format!("{name} case {n} {alg:?}"));
                 }
@@ -380,9 +455,19 @@ mod tests {
                 let bump = uniform([1, 32, 1], 2, &device).pad([(t0, 11 - t0)], PadMode::Constant(0.0));
                 let y1 = values(dendrites.forward(x.clone() + bump));
                 for (i, (a, b)) in y0.iter().zip(&y1).enumerate().filter(|(i, _)| i % 12 < t0) {
-                    assert_eq!(a, b, "{alg:?}: output at t = {} changed when only the input at t = {t0} did", i % 12);
+                    assert_eq!(
+                        a,
+                        b,
+                        "{alg:?}: output at t = {} changed when only the input at t = {t0} did",
+                        i % 12
+                    );
                 }
-                let changed = y0.iter().zip(&y1).enumerate().filter(|(i, (a, b))| i % 12 >= t0 && a != b).count();
+                let changed = y0
+                    .iter()
+                    .zip(&y1)
+                    .enumerate()
+                    .filter(|(i, (a, b))| i % 12 >= t0 && a != b)
+                    .count();
                 assert!(changed > 0, "{alg:?}: an input change at t = {t0} changed nothing");
             }
         }
@@ -391,13 +476,26 @@ mod tests {
     #[test]
     fn sites_are_laid_out_channel_position_dendrite() {
         let device = Device::flex();
-        let mut dendrites = DendritesConfig::new(3, 4, [1, 1, 1]).with_channels(2).with_out_channels(2).init(&device);
+        let mut dendrites = DendritesConfig::new(3, 4, [1, 1, 1])
+            .with_channels(2)
+            .with_out_channels(2)
+            .init(&device);
         // Identity kernel: out channel o copies input channel o.
-        dendrites.weight = Param::from_tensor(Tensor::<5>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2, 1, 1, 1]), &device));
+        dendrites.weight = Param::from_tensor(Tensor::<5>::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2, 1, 1, 1]),
+            &device,
+        ));
         let sites: Vec<f32> = (0..24).map(|s| s as f32).collect();
         let y = dendrites.forward(Tensor::<3>::from_data(TensorData::new(sites, [1, 24, 1]), &device));
         for (s, v) in values(y).into_iter().enumerate() {
-            assert_eq!(v, s as f64, "site {s} (channel {}, position {}, dendrite {}) landed elsewhere", s / 12, s / 4 % 3, s % 4);
+            assert_eq!(
+                v,
+                s as f64,
+                "site {s} (channel {}, position {}, dendrite {}) landed elsewhere",
+                s / 12,
+                s / 4 % 3,
+                s % 4
+            );
         }
     }
 
@@ -412,24 +510,45 @@ mod tests {
     #[test]
     fn invalid_configs_are_rejected_with_a_message() {
         let err = DendritesConfig::new(4, 4, [5, 4, 5]).validate().unwrap_err();
-        assert!(err.to_string().contains("kernel of 5 along positions is larger than the 4 positions"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("kernel of 5 along positions is larger than the 4 positions"),
+            "{err}"
+        );
         let err = DendritesConfig::new(4, 0, [1, 1, 1]).validate().unwrap_err();
-        assert_eq!(err, ConfigError::Zero { module: "Dendrites", field: "dendrites" });
+        assert_eq!(
+            err,
+            ConfigError::Zero {
+                module: "Dendrites",
+                field: "dendrites"
+            }
+        );
         let err = DendritesConfig::new(4, 4, [1, 1, 0]).validate().unwrap_err();
         assert!(err.to_string().contains("kernel[2] (time)"), "{err}");
         let json = r#"{"positions":4,"dendrites":4,"kernel":[3,4,5],"algorithm":"Fastest"}"#;
-        assert!(serde_json::from_str::<DendritesConfig>(json).is_err(), "an unknown algorithm must not load");
+        assert!(
+            serde_json::from_str::<DendritesConfig>(json).is_err(),
+            "an unknown algorithm must not load"
+        );
     }
 
     #[test]
     fn wrong_site_count_names_the_stage_and_both_shapes() {
         let device = Device::flex();
         let dendrites = DendritesConfig::new(4, 4, [3, 4, 5]).init(&device);
-        let err = dendrites.try_forward(Tensor::<3>::zeros([2, 15, 5], &device)).unwrap_err();
+        let err = dendrites
+            .try_forward(Tensor::<3>::zeros([2, 15, 5], &device))
+            .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("Dendrites: expected input of shape [batch, 16"), "{msg}");
+        assert!(
+            msg.starts_with("Dendrites: expected input of shape [batch, 16"),
+            "{msg}"
+        );
         assert!(msg.ends_with("got [2, 15, 5]"), "{msg}");
-        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dendrites.forward(Tensor::<3>::zeros([2, 15, 5], &device)))).unwrap_err();
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            dendrites.forward(Tensor::<3>::zeros([2, 15, 5], &device))
+        }))
+        .unwrap_err();
         assert_eq!(panic.downcast_ref::<String>().unwrap(), &msg);
     }
 }

@@ -105,7 +105,10 @@ pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
         Some(w) if w < 2 * p - 1 => {
             let (before, after) = same_padding(w);
             let opts = MaxPoolOptions::new([w, 1]).with_stride([1, 1]);
-            let opts = MaxPoolOptions { padding: [(before, after), (0, 0)], ..opts };
+            let opts = MaxPoolOptions {
+                padding: [(before, after), (0, 0)],
+                ..opts
+            };
             max_pool2d(x.reshape([b * c, 1, p, d * t]), opts).reshape(dims)
         }
         // A window this wide sees the whole dendrite from every position.
@@ -121,9 +124,146 @@ pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
 ///
 /// - x: `[batch, channels, positions, dendrites, time]`; gain, threshold: `[1]`
 /// - output: the same as x
-pub fn dendritic_spike(x: Tensor<5>, gain: Tensor<1>, threshold: Tensor<1>, temperature: f64, window: Option<usize>) -> Tensor<5> {
+pub fn dendritic_spike(
+    x: Tensor<5>,
+    gain: Tensor<1>,
+    threshold: Tensor<1>,
+    temperature: f64,
+    window: Option<usize>,
+) -> Tensor<5> {
     let m = position_max(x.clone(), window);
     let g = gain.reshape([1, 1, 1, 1, 1]);
     let a = sigmoid((m.clone() - threshold.reshape([1, 1, 1, 1, 1])) / temperature) * g;
     x * (a.clone().neg() + 1.0) + m * a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices;
+    use crate::testing::{assert_close, seed_lock, uniform, values};
+
+    fn with(spike: DendriticSpike, gain: f32, threshold: f32, device: &Device) -> DendriticSpike {
+        DendriticSpike {
+            gain: Param::from_tensor(Tensor::from_floats([gain], device)),
+            threshold: Param::from_tensor(Tensor::from_floats([threshold], device)),
+            ..spike
+        }
+    }
+
+    #[test]
+    fn full_gain_and_no_threshold_is_max_pool_broadcast_exactly() {
+        let _lock = seed_lock();
+        for (name, device) in devices::cpu() {
+            let x = uniform([2, 2, 7, 3, 4], 5, &device);
+            let xv = values(x.clone());
+            for window in [None, Some(3), Some(4), Some(1)] {
+                let spike = with(
+                    DendriticSpikeConfig::new().with_window(window).init(&device),
+                    1.0,
+                    -1e30,
+                    &device,
+                );
+                let y = values(spike.forward(x.clone()));
+                for (n, v) in y.iter().enumerate() {
+                    let (p, rest) = (n / 12 % 7, n % 12);
+                    let base = n / 84 * 84;
+                    let (lo, hi) = match window {
+                        None => (0, 6),
+                        Some(w) => {
+                            let (b, a) = same_padding(w);
+                            (p.saturating_sub(b), (p + a).min(6))
+                        }
+                    };
+                    let want = (lo..=hi).map(|q| xv[base + q * 12 + rest]).fold(f64::MIN, f64::max);
+                    assert_eq!(
+                        *v, want,
+                        "{name} window {window:?}: element {n} is not the window's maximum"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_gain_is_the_identity_exactly() {
+        let _lock = seed_lock();
+        let device = Device::flex();
+        let x = uniform([1, 1, 5, 2, 3], 6, &device);
+        let spike = with(
+            DendriticSpikeConfig::new().with_window(Some(3)).init(&device),
+            0.0,
+            0.0,
+            &device,
+        );
+        assert_eq!(values(spike.forward(x.clone())), values(x));
+    }
+
+    #[test]
+    fn a_subthreshold_dendrite_is_barely_amplified_and_a_spiking_one_is() {
+        let device = Device::flex();
+        // One dendrite, positions [0, 0, 5]: max 5. Threshold 10 (τ = 0.5): a = σ(−10) ≈ 4.5e-5.
+        let x = Tensor::<5>::from_floats([[[[[0.0]], [[0.0]], [[5.0]]]]], &device);
+        let spike = with(
+            DendriticSpikeConfig::new().with_temperature(0.5).init(&device),
+            1.0,
+            10.0,
+            &device,
+        );
+        let y = values(spike.forward(x.clone()));
+        assert!(y[0] < 1e-3 && y[0] > 0.0, "below threshold: {y:?}");
+        let spike = with(
+            DendriticSpikeConfig::new().with_temperature(0.5).init(&device),
+            1.0,
+            1.0,
+            &device,
+        );
+        let y = values(spike.forward(x));
+        // a = σ(8) ≈ 0.99966: pulled to 4.998.
+        assert!(
+            (y[0] - 5.0 * (1.0 / (1.0 + (-8.0f64).exp()))).abs() < 1e-4,
+            "above threshold: {y:?}"
+        );
+        assert_eq!(y[2], 5.0, "the maximum itself stays");
+    }
+
+    #[test]
+    fn gradients_reach_gain_and_threshold() {
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        let spike = DendriticSpikeConfig::new().with_window(Some(3)).init(&device);
+        let x = uniform([1, 1, 4, 2, 3], 7, &device);
+        let g = spike.forward(x).sum().backward();
+        for (what, p) in [("gain", &spike.gain), ("threshold", &spike.threshold)] {
+            let v = values(p.val().grad(&g).expect(what));
+            assert!(v[0].is_finite() && v[0] != 0.0, "{what} gradient {v:?}");
+        }
+        assert_close(
+            spike.gain.val().inner(),
+            Tensor::from_floats([1.0], &Device::flex()),
+            0.0,
+            "gain init",
+        );
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected_with_a_message() {
+        assert!(
+            DendriticSpikeConfig::new()
+                .with_window(Some(0))
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`window` must be at least 1")
+        );
+        let e = DendriticSpikeConfig::new()
+            .with_temperature(f64::NAN)
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "DendriticSpike: `temperature` must be a finite number, got NaN"
+        );
+        assert!(DendriticSpikeConfig::new().with_temperature(0.0).validate().is_err());
+    }
 }

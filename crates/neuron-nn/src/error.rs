@@ -87,7 +87,11 @@ pub(crate) fn check_finite(module: &'static str, field: &'static str, v: f64) ->
     if v.is_finite() {
         Ok(())
     } else {
-        Err(ConfigError::NotFinite { module, field, value: v })
+        Err(ConfigError::NotFinite {
+            module,
+            field,
+            value: v,
+        })
     }
 }
 

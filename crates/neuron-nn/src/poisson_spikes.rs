@@ -46,7 +46,11 @@ impl PoissonSpikesConfig {
     /// Builds the module (no parameters). Panics with the `validate()` message on an invalid config.
     pub fn init(&self) -> PoissonSpikes {
         expect_valid(self.validate());
-        PoissonSpikes { dt: self.dt, exact_max_mean: self.exact_max_mean, training: Param::from_bool(true) }
+        PoissonSpikes {
+            dt: self.dt,
+            exact_max_mean: self.exact_max_mean,
+            training: Param::from_bool(true),
+        }
     }
 }
 
@@ -92,4 +96,84 @@ pub fn poisson_sample<const D: usize>(mean: Tensor<D>, exact_max_mean: f64) -> T
     let normal = (mu.clone() + mu.clone().sqrt() * z).clamp_min(0.0).round();
     let exact = mu.lower_equal_elem(exact_max_mean);
     normal.mask_where(exact, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poisson_dropout::poisson_pmf;
+    use crate::testing::{chi_square, seed_lock, values};
+    use burn::tensor::Device;
+
+    fn draws(mean: f32, n: usize, seed: u64) -> Vec<f64> {
+        let device = Device::flex();
+        device.seed(seed);
+        values(poisson_sample(Tensor::<1>::full([n], mean, &device), 10.0))
+    }
+
+    #[test]
+    fn exact_counts_are_poisson_distributed() {
+        let _lock = seed_lock();
+        let mu = 2.0;
+        let x = draws(mu as f32, 20_000, 21);
+        assert!(x.iter().all(|v| v.fract() == 0.0 && *v >= 0.0));
+        let mut bins = [0usize; 7]; // 0..=5, ≥6
+        x.iter().for_each(|v| bins[(*v as usize).min(6)] += 1);
+        let mut probs: Vec<f64> = (0..6).map(|k| poisson_pmf(mu, k)).collect();
+        probs.push(1.0 - probs.iter().sum::<f64>());
+        let chi2 = chi_square(&bins, &probs);
+        assert!(
+            chi2 < 22.46,
+            "counts {bins:?} not Poisson(2): χ² = {chi2} (6 dof, p = 0.001 at 22.46)"
+        );
+    }
+
+    #[test]
+    fn normal_approximation_above_the_bound_has_poisson_moments() {
+        let _lock = seed_lock();
+        let x = draws(40.0, 20_000, 22);
+        let mean = x.iter().sum::<f64>() / x.len() as f64;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / x.len() as f64;
+        assert!((mean - 40.0).abs() < 0.2, "mean {mean}");
+        assert!((var - 40.0).abs() < 2.5, "variance {var}");
+        assert!(x.iter().all(|v| v.fract() == 0.0));
+    }
+
+    #[test]
+    fn gradient_is_straight_through_and_eval_gives_the_expected_count() {
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        device.seed(23);
+        let spikes = PoissonSpikesConfig::new().with_dt(0.5).init();
+        let rates = Tensor::<2>::from_floats([[1.0, 4.0, 0.0, 30.0]], &device).require_grad();
+        let y = spikes.forward(rates.clone());
+        let counts = values(y.clone());
+        assert!(
+            counts.iter().all(|v| v.fract() == 0.0),
+            "training output is counts: {counts:?}"
+        );
+        let grads = y.sum().backward();
+        let g = values(rates.grad(&grads).unwrap());
+        assert_eq!(g, vec![0.5; 4], "d counts / d rate = dt");
+        let eval = values(spikes.valid().forward(rates.inner()));
+        assert_eq!(eval, vec![0.5, 2.0, 0.0, 15.0]);
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected() {
+        assert_eq!(
+            PoissonSpikesConfig::new()
+                .with_dt(0.0)
+                .validate()
+                .unwrap_err()
+                .to_string(),
+            "PoissonSpikes: `dt` must be greater than 0, got 0"
+        );
+        assert!(
+            PoissonSpikesConfig::new()
+                .with_exact_max_mean(f64::INFINITY)
+                .validate()
+                .is_err()
+        );
+    }
 }

@@ -22,12 +22,6 @@ pub enum RateFunction {
     Identity,
 }
 
-impl Default for RateFunction {
-    fn default() -> Self {
-        Self::Relu
-    }
-}
-
 impl RateFunction {
     /// Applies the function elementwise.
     pub fn apply<const D: usize>(self, v: Tensor<D>) -> Tensor<D> {

@@ -30,7 +30,9 @@ pub enum LoadError {
 /// then renamed, so an interrupted save leaves the previous file intact.
 pub fn save_module<M: Module + Clone>(module: &M, path: impl AsRef<Path>) -> std::io::Result<()> {
     let path = path.as_ref();
-    let name = path.file_name().ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
     let tmp = path.with_file_name(format!(".{}.{}.tmp.bpk", name.to_string_lossy(), std::process::id()));
     module
         .clone()
@@ -46,12 +48,18 @@ pub fn save_module<M: Module + Clone>(module: &M, path: impl AsRef<Path>) -> std
 /// corrupt or mismatched file.
 pub fn load_module<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M, LoadError> {
     let path = path.as_ref();
-    std::fs::metadata(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
+    std::fs::metadata(path).map_err(|source| LoadError::Io {
+        path: path.into(),
+        source,
+    })?;
     // Burn may panic deep inside on some malformed records; turn that into an error too.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.try_load_file(path)));
     match result {
         Ok(Ok(m)) => Ok(m),
-        Ok(Err(e)) => Err(LoadError::Mismatch { path: path.into(), message: e.to_string() }),
+        Ok(Err(e)) => Err(LoadError::Mismatch {
+            path: path.into(),
+            message: e.to_string(),
+        }),
         Err(panic) => Err(LoadError::Mismatch {
             path: path.into(),
             message: panic

@@ -30,9 +30,7 @@ pub struct SomaConfig {
     #[config(default = "RateFunction::Relu")]
     pub rate: RateFunction,
     /// Initialiser. Default: Kaiming uniform, as burn's `Conv1d`.
-    #[config(
-        default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}"
-    )]
+    #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
     pub initializer: Initializer,
 }
 
@@ -65,7 +63,9 @@ impl SomaConfig {
         let k = self.kernel;
         Soma {
             weight: self.initializer.init_with([1, 1, k], Some(k), Some(k), device),
-            bias: self.bias.then(|| self.initializer.init_with([1], Some(k), Some(k), device)),
+            bias: self
+                .bias
+                .then(|| self.initializer.init_with([1], Some(k), Some(k), device)),
             rate: self.rate,
         }
     }
@@ -79,7 +79,8 @@ impl Soma {
     /// - input: `[batch, time]`
     /// - output: `[batch, time]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.rate.apply(causal_filter(x, self.weight.val(), self.bias.as_ref().map(|b| b.val())))
+        self.rate
+            .apply(causal_filter(x, self.weight.val(), self.bias.as_ref().map(|b| b.val())))
     }
 }
 
@@ -94,4 +95,44 @@ pub fn causal_filter(x: Tensor<2>, weight: Tensor<3>, bias: Option<Tensor<1>>) -
     let k = weight.dims()[2];
     let x = x.reshape([b, 1, t]).pad([(k - 1, 0)], PadMode::Constant(0.0));
     conv1d(x, weight, bias, ConvOptions::new([1], [0], [1], 1)).reshape([b, t])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::values;
+
+    #[test]
+    fn causal_filter_matches_the_definition() {
+        let device = Device::flex();
+        let x = Tensor::<2>::from_floats([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], &device);
+        let w = Tensor::<3>::from_floats([[[0.5, -1.0, 2.0]]], &device);
+        let y = values(causal_filter(x, w, Some(Tensor::from_floats([0.25], &device))));
+        // y[t] = 0.25 + 0.5 x[t−2] − x[t−1] + 2 x[t].
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        for (t, got) in y.iter().enumerate() {
+            let at = |i: isize| if i < 0 { 0.0 } else { xs[i as usize] };
+            let want = 0.25 + 0.5 * at(t as isize - 2) - at(t as isize - 1) + 2.0 * at(t as isize);
+            assert!((got - want).abs() < 1e-6, "t = {t}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn output_is_a_non_negative_rate_and_causal() {
+        let device = Device::flex();
+        let soma = SomaConfig::new().init(&device);
+        let x = Tensor::<2>::from_floats([[1.0, -2.0, 3.0, 0.5, -1.0, 2.0, 0.0]], &device);
+        let y0 = values(soma.forward(x.clone()));
+        assert!(y0.iter().all(|v| *v >= 0.0));
+        let y1 = values(soma.forward(x + Tensor::<2>::from_floats([[0.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0]], &device)));
+        assert_eq!(y0[..4], y1[..4], "outputs before t = 4 must not see the input at t = 4");
+    }
+
+    #[test]
+    fn zero_kernel_is_rejected() {
+        assert_eq!(
+            SomaConfig::new().with_kernel(0).validate().unwrap_err().to_string(),
+            "Soma: `kernel` must be at least 1, got 0"
+        );
+    }
 }

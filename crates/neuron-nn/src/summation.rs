@@ -88,8 +88,14 @@ impl SummationConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self.mode {
             SummationMode::Linear => Ok(()),
-            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => check_positive(NAME, "scale", scale),
-            SummationMode::Bistable { threshold, strength, width } => {
+            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => {
+                check_positive(NAME, "scale", scale)
+            }
+            SummationMode::Bistable {
+                threshold,
+                strength,
+                width,
+            } => {
                 check_finite(NAME, "threshold", threshold)?;
                 check_finite(NAME, "strength", strength)?;
                 check_positive(NAME, "width", width)
@@ -112,10 +118,20 @@ impl SummationConfig {
         let scalar = |v: f64| Some(Param::from_tensor(Tensor::<1>::from_floats([v as f32], device)));
         let (log_scale, threshold, strength) = match self.mode {
             SummationMode::Linear => (None, None, None),
-            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => (scalar(scale.ln()), None, None),
-            SummationMode::Bistable { threshold, strength, .. } => (None, scalar(threshold), scalar(strength)),
+            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => {
+                (scalar(scale.ln()), None, None)
+            }
+            SummationMode::Bistable {
+                threshold, strength, ..
+            } => (None, scalar(threshold), scalar(strength)),
         };
-        Summation { log_scale, threshold, strength, mode: self.mode.clone(), rate: self.rate }
+        Summation {
+            log_scale,
+            threshold,
+            strength,
+            mode: self.mode.clone(),
+            rate: self.rate,
+        }
     }
 }
 
@@ -178,4 +194,117 @@ pub fn superlinear<const D: usize>(u: Tensor<D>, log_scale: Tensor<D>) -> Tensor
 /// `u · (1 + β·tanh((u − θ)/w))`.
 pub fn bistable<const D: usize>(u: Tensor<D>, threshold: Tensor<D>, strength: Tensor<D>, width: f64) -> Tensor<D> {
     u.clone() * (tanh((u - threshold) / width) * strength + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices;
+    use crate::testing::{seed_lock, values};
+    use burn::tensor::Distribution;
+
+    fn sum_of(mode: SummationMode, x: Tensor<5>, device: &Device) -> Vec<f64> {
+        values(SummationConfig::new().with_mode(mode).init(device).forward(x))
+    }
+
+    #[test]
+    fn linear_is_the_sum_of_rectified_dendrite_rates() {
+        let device = Device::flex();
+        // [1, 1, 2 positions, 3 dendrites, 1 step]: dendrite sums 1.5, −4, 2.5 → relu → 4.
+        let x = Tensor::<5>::from_floats([[[[[1.0], [-1.0], [2.0]], [[0.5], [-3.0], [0.5]]]]], &device);
+        assert_eq!(sum_of(SummationMode::Linear, x, &device), vec![4.0]);
+    }
+
+    #[test]
+    fn sublinear_le_linear_le_superlinear_for_non_negative_input() {
+        let _lock = seed_lock();
+        for (name, device) in devices::cpu() {
+            device.seed(3);
+            let x = Tensor::<5>::random([4, 2, 3, 5, 6], Distribution::Uniform(0.0, 2.0), &device);
+            let lin = sum_of(SummationMode::Linear, x.clone(), &device);
+            let sub = sum_of(SummationMode::Sublinear { scale: 10.0 }, x.clone(), &device);
+            let sup = sum_of(SummationMode::Superlinear { scale: 10.0 }, x, &device);
+            for i in 0..lin.len() {
+                assert!(
+                    sub[i] <= lin[i] && lin[i] <= sup[i],
+                    "{name}: {} ≤ {} ≤ {} fails",
+                    sub[i],
+                    lin[i],
+                    sup[i]
+                );
+                assert!(sub[i] < lin[i] && lin[i] < sup[i], "{name}: strict for positive sums");
+            }
+            // Analytic values: h(u) = u/(1+u/κ), u(1+u/κ).
+            for i in 0..lin.len() {
+                let u = lin[i];
+                assert!((sub[i] - u / (1.0 + u / 10.0)).abs() < 1e-4 * u.max(1.0));
+                assert!((sup[i] - u * (1.0 + u / 10.0)).abs() < 1e-4 * sup[i].max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn bistable_sums_less_below_threshold_and_more_above() {
+        let device = Device::flex();
+        let mode = SummationMode::Bistable {
+            threshold: 3.0,
+            strength: 0.5,
+            width: 0.5,
+        };
+        for (u, below) in [(1.0f32, true), (2.5, true), (3.5, false), (8.0, false)] {
+            let x = Tensor::<5>::from_floats([[[[[u]]]]], &device);
+            let h = sum_of(mode.clone(), x, &device)[0];
+            if below {
+                assert!(h < u as f64, "h({u}) = {h} should be below {u}")
+            } else {
+                assert!(h > u as f64, "h({u}) = {h} should exceed {u}")
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_are_learnable() {
+        let device = Device::flex().autodiff();
+        let x = Tensor::<5>::from_floats([[[[[2.0]], [[1.0]]]]], &device);
+        let s = SummationConfig::new()
+            .with_mode(SummationMode::Bistable {
+                threshold: 1.0,
+                strength: 0.3,
+                width: 1.0,
+            })
+            .init(&device);
+        let g = s.forward(x.clone()).sum().backward();
+        assert!(values(s.threshold.as_ref().unwrap().val().grad(&g).unwrap())[0] != 0.0);
+        assert!(values(s.strength.as_ref().unwrap().val().grad(&g).unwrap())[0] != 0.0);
+        let s = SummationConfig::new()
+            .with_mode(SummationMode::Sublinear { scale: 2.0 })
+            .init(&device);
+        let g = s.forward(x).sum().backward();
+        assert!(
+            values(s.log_scale.as_ref().unwrap().val().grad(&g).unwrap())[0] > 0.0,
+            "a larger κ saturates less"
+        );
+    }
+
+    #[test]
+    fn invalid_modes_are_rejected() {
+        let e = SummationConfig::new()
+            .with_mode(SummationMode::Sublinear { scale: -1.0 })
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "Summation: `scale` must be greater than 0, got -1");
+        assert!(
+            SummationConfig::new()
+                .with_mode(SummationMode::Bistable {
+                    threshold: f64::NAN,
+                    strength: 0.5,
+                    width: 1.0
+                })
+                .validate()
+                .is_err()
+        );
+        let json = r#"{"mode":"Quadratic","rate":"Relu"}"#;
+        let e = serde_json::from_str::<SummationConfig>(json).unwrap_err().to_string();
+        assert!(e.contains("unknown variant `Quadratic`"), "{e}");
+    }
 }

@@ -41,9 +41,7 @@ pub struct SynapsesConfig {
     pub mode: SynapseMode,
     /// Initialiser of the weights (dense) or gains (one-to-one, mapped; fan-in 1).
     /// Default: Kaiming uniform, as burn's `Linear`.
-    #[config(
-        default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}"
-    )]
+    #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
     pub initializer: Initializer,
 }
 
@@ -80,7 +78,11 @@ impl SynapsesConfig {
                 if map.len() != self.sites {
                     return Err(ConfigError::Inconsistent {
                         module: NAME,
-                        message: format!("mapped mode needs one entry per site: {} sites, map of {}", self.sites, map.len()),
+                        message: format!(
+                            "mapped mode needs one entry per site: {} sites, map of {}",
+                            self.sites,
+                            map.len()
+                        ),
                     });
                 }
                 if let Some((s, &i)) = map.iter().enumerate().find(|(_, i)| **i >= self.inputs) {
@@ -110,7 +112,9 @@ impl SynapsesConfig {
             _ => ([self.sites, 1], 1),
         };
         Synapses {
-            weight: self.initializer.init_with(shape, Some(fan_in), Some(self.sites), device),
+            weight: self
+                .initializer
+                .init_with(shape, Some(fan_in), Some(self.sites), device),
             inputs: self.inputs,
             sites: self.sites,
             mode: self.mode.clone(),
@@ -167,4 +171,100 @@ pub fn synapses_gain(x: Tensor<3>, gain: Tensor<2>) -> Tensor<3> {
 /// Mapped synapses: `y[b, s, t] = g[s] · x[b, map[s], t]`, with `gain: [sites, 1]`.
 pub fn synapses_mapped(x: Tensor<3>, gain: Tensor<2>, map: Tensor<1, Int>) -> Tensor<3> {
     synapses_gain(x.select(1, map), gain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices;
+    use crate::testing::{seed_lock, uniform, values};
+    use burn::tensor::Device;
+
+    type Expected<'a> = &'a dyn Fn(&[f64], usize, usize, usize) -> f64;
+
+    #[test]
+    fn each_mode_computes_its_matrix_product() {
+        let _lock = seed_lock();
+        for (name, device) in devices::cpu() {
+            let x = uniform([2, 3, 4], 1, &device);
+            let xv = values(x.clone());
+            let at = |b: usize, i: usize, t: usize| xv[(b * 3 + i) * 4 + t];
+            let check = |syn: &Synapses, f: Expected| {
+                let w = values(syn.weight.val());
+                let y = values(syn.forward(x.clone()));
+                for (n, v) in y.iter().enumerate() {
+                    let (b, s, t) = (n / (syn.sites * 4), n / 4 % syn.sites, n % 4);
+                    let want = f(&w, b, s, t);
+                    assert!(
+                        (v - want).abs() < 1e-5,
+                        "{name} {:?}: y[{b},{s},{t}] = {v}, want {want}",
+                        syn.mode
+                    );
+                }
+            };
+            let dense = SynapsesConfig::new(3, 5).init(&device);
+            check(&dense, &|w, b, s, t| (0..3).map(|i| w[s * 3 + i] * at(b, i, t)).sum());
+            let one = SynapsesConfig::new(3, 3).with_mode(SynapseMode::OneToOne).init(&device);
+            check(&one, &|w, b, s, t| w[s] * at(b, s, t));
+            let map = vec![2, 0, 0, 1];
+            let mapped = SynapsesConfig::new(3, 4)
+                .with_mode(SynapseMode::Mapped { map: map.clone() })
+                .init(&device);
+            check(&mapped, &|w, b, s, t| w[s] * at(b, map[s], t));
+        }
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected_with_a_message() {
+        let e = SynapsesConfig::new(3, 4)
+            .with_mode(SynapseMode::OneToOne)
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("sites == inputs, got 4 sites and 3 inputs"),
+            "{e}"
+        );
+        let e = SynapsesConfig::new(3, 2)
+            .with_mode(SynapseMode::Mapped { map: vec![0, 3] })
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("site 1 maps to input 3, but there are only 3 inputs"),
+            "{e}"
+        );
+        let e = SynapsesConfig::new(3, 2)
+            .with_mode(SynapseMode::Mapped { map: vec![0] })
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("one entry per site"), "{e}");
+        assert_eq!(
+            SynapsesConfig::new(0, 2).validate().unwrap_err(),
+            ConfigError::Zero {
+                module: "Synapses",
+                field: "inputs"
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_input_count_names_the_stage_and_both_shapes() {
+        let device = Device::flex();
+        let syn = SynapsesConfig::new(3, 5).init(&device);
+        let e = syn.try_forward(Tensor::<3>::zeros([1, 4, 2], &device)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Synapses: expected input of shape [batch, 3, time], got [1, 4, 2]"
+        );
+    }
+
+    #[test]
+    fn config_round_trips_through_json() {
+        let c = SynapsesConfig::new(4, 16).with_mode(SynapseMode::Mapped {
+            map: (0..16).map(|s| s % 4).collect(),
+        });
+        let back: SynapsesConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back.mode, c.mode);
+        assert!(serde_json::from_str::<SynapsesConfig>(r#"{"inputs":1,"sites":1,"mode":"Diagonal"}"#).is_err());
+    }
 }

@@ -37,6 +37,30 @@ pub fn assert_close<const D: usize>(a: burn::tensor::Tensor<D>, b: burn::tensor:
     let (a, b) = (values(a), values(b));
     assert_eq!(a.len(), b.len(), "{what}: sizes differ");
     let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    let (i, err) = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).enumerate().fold((0, 0.0), |m, (i, e)| if e > m.1 { (i, e) } else { m });
-    assert!(err <= tol * scale, "{what}: max |a−b| = {err:e} at {i} (a = {}, b = {}), tolerance {:e}", a[i], b[i], tol * scale);
+    let (i, err) = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .enumerate()
+        .fold((0, 0.0), |m, (i, e)| if e > m.1 { (i, e) } else { m });
+    assert!(
+        err <= tol * scale,
+        "{what}: max |a−b| = {err:e} at {i} (a = {}, b = {}), tolerance {:e}",
+        a[i],
+        b[i],
+        tol * scale
+    );
+}
+
+/// Pearson's chi-square statistic of observed counts against expected probabilities.
+pub fn chi_square(observed: &[usize], probabilities: &[f64]) -> f64 {
+    let n: usize = observed.iter().sum();
+    observed
+        .iter()
+        .zip(probabilities)
+        .map(|(&o, &p)| {
+            let e = p * n as f64;
+            (o as f64 - e).powi(2) / e
+        })
+        .sum()
 }

@@ -1,0 +1,202 @@
+//! Finite-difference gradient checks of every stage with parameters, in f64.
+//!
+//! Own test binary: `Device::configure` sets the default float type once per process, and every
+//! other test runs in f32.
+
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use neuron_nn::dendrites::dendrite_conv;
+use neuron_nn::dendritic_spike::dendritic_spike;
+use neuron_nn::soma::causal_filter;
+use neuron_nn::summation::{bistable, dendrite_rates, sublinear, superlinear};
+use neuron_nn::synapses::{synapses_dense, synapses_gain, synapses_mapped};
+use neuron_nn::{DendriteAlgorithm, RateFunction, axon::axon};
+
+fn f64_devices() -> Vec<(&'static str, Device)> {
+    neuron_nn::devices::cpu()
+        .into_iter()
+        .map(|(name, mut d)| {
+            // Several tests share the process: only the first configure succeeds, which is fine.
+            let _ = d.configure(FloatDType::F64);
+            let mut ad = d.clone().autodiff();
+            let _ = ad.configure(FloatDType::F64);
+            (name, d)
+        })
+        .collect()
+}
+
+/// A deterministic pseudo-random vector in (-1, 1) (no RNG: no lock needed).
+fn data(n: usize, salt: u64) -> Vec<f64> {
+    (0..n as u64)
+        .map(|i| {
+            let z = (i + 1)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+            ((z >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn flat(v: &[f64], device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+}
+
+/// Checks autodiff's gradient of the scalar `f(args)` against central differences, per argument.
+fn check(name: &str, args: Vec<Vec<f64>>, f: impl Fn(&[Tensor<1>]) -> Tensor<1>) {
+    check_with(name, args, f, false)
+}
+
+/// burn-ndarray 0.22.1 evaluates `sigmoid` in f32 precision even on f64 tensors (its values
+/// differ from the exact ones by ~1e-8; flex's agree to 1e-16), which swamps a 1e-6 step.
+/// Stages through a sigmoid use a 1e-3 step and a 1e-4 tolerance there.
+fn check_with(name: &str, args: Vec<Vec<f64>>, f: impl Fn(&[Tensor<1>]) -> Tensor<1>, uses_sigmoid: bool) {
+    for (dev_name, device) in f64_devices() {
+        let (h, tol) = if uses_sigmoid && dev_name == "ndarray" {
+            (1e-3, 1e-4)
+        } else {
+            (1e-6, 1e-6)
+        };
+        let ad = device.clone().autodiff();
+        let tensors: Vec<Tensor<1>> = args.iter().map(|a| flat(a, &ad).require_grad()).collect();
+        assert_eq!(tensors[0].dtype(), burn::tensor::DType::F64, "gradient checks need f64");
+        let grads = f(&tensors).backward();
+        let eval = |args: &[Vec<f64>]| {
+            let t: Vec<Tensor<1>> = args.iter().map(|a| flat(a, &device)).collect();
+            f(&t).into_scalar::<f64>()
+        };
+        for (a, t) in tensors.iter().enumerate() {
+            let analytic: Vec<f64> = t
+                .grad(&grads)
+                .unwrap_or_else(|| panic!("{name}: no gradient for argument {a}"))
+                .into_data()
+                .iter::<f64>()
+                .collect();
+            for i in 0..args[a].len() {
+                let mut plus = args.clone();
+                plus[a][i] += h;
+                let mut minus = args.clone();
+                minus[a][i] -= h;
+                let numeric = (eval(&plus) - eval(&minus)) / (2.0 * h);
+                let err = (numeric - analytic[i]).abs();
+                assert!(
+                    err <= tol * (1.0 + numeric.abs()),
+                    "{dev_name} {name}: ∂/∂arg{a}[{i}] autodiff {} vs finite difference {numeric}",
+                    analytic[i]
+                );
+            }
+        }
+    }
+}
+
+/// Projects an output onto fixed weights so the loss depends on every element differently.
+fn project<const D: usize>(y: Tensor<D>, salt: u64) -> Tensor<1> {
+    let n = y.shape().num_elements();
+    let w = flat(&data(n, salt), &y.device());
+    (y.reshape([n]) * w).sum()
+}
+
+#[test]
+fn synapses() {
+    check("Synapses dense", vec![data(2 * 3 * 4, 1), data(5 * 3, 2)], |a| {
+        project(
+            synapses_dense(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([5, 3])),
+            3,
+        )
+    });
+    check("Synapses one-to-one", vec![data(2 * 3 * 4, 1), data(3, 2)], |a| {
+        project(
+            synapses_gain(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([3, 1])),
+            3,
+        )
+    });
+    check("Synapses mapped", vec![data(2 * 3 * 4, 1), data(4, 2)], |a| {
+        let map = Tensor::<1, burn::tensor::Int>::from_data([2i64, 0, 0, 1], &a[0].device());
+        project(
+            synapses_mapped(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([4, 1]), map),
+            3,
+        )
+    });
+}
+
+#[test]
+fn dendrites_on_both_paths() {
+    for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded] {
+        check(
+            &format!("Dendrites {alg:?}"),
+            vec![data(2 * 3 * 5 * 4, 4), data(2 * 2 * 2 * 5 * 3, 5), data(2, 6)],
+            |a| {
+                let y = dendrite_conv(
+                    a[0].clone().reshape([1, 2, 3, 5, 4]),
+                    a[1].clone().reshape([2, 2, 2, 5, 3]),
+                    Some(a[2].clone()),
+                    alg,
+                );
+                project(y, 7)
+            },
+        );
+    }
+}
+
+#[test]
+fn spike_amplification() {
+    for window in [None, Some(2)] {
+        let args = vec![data(2 * 4 * 3 * 2, 8), vec![0.7], vec![-0.2]];
+        let f = |a: &[Tensor<1>]| {
+            project(
+                dendritic_spike(
+                    a[0].clone().reshape([1, 2, 4, 3, 2]),
+                    a[1].clone(),
+                    a[2].clone(),
+                    0.8,
+                    window,
+                ),
+                9,
+            )
+        };
+        check_with(&format!("DendriticSpike window {window:?}"), args, f, true);
+    }
+}
+
+#[test]
+fn summation_modes() {
+    // Positive drive (away from the rectifier's kink at 0).
+    let x: Vec<f64> = data(2 * 2 * 3 * 4 * 3, 10).iter().map(|v| v + 1.5).collect();
+    let rates = |a: &Tensor<1>| {
+        dendrite_rates(a.clone().reshape([2, 2, 3, 4, 3]), RateFunction::Relu)
+            .sum_dim(1)
+            .reshape([2, 3])
+    };
+    check("Summation sublinear", vec![x.clone(), vec![0.3]], |a| {
+        project(sublinear(rates(&a[0]), a[1].clone().reshape([1, 1])), 11)
+    });
+    check("Summation superlinear", vec![x.clone(), vec![0.3]], |a| {
+        project(superlinear(rates(&a[0]), a[1].clone().reshape([1, 1])), 11)
+    });
+    check("Summation bistable", vec![x, vec![6.0], vec![0.4]], |a| {
+        project(
+            bistable(
+                rates(&a[0]),
+                a[1].clone().reshape([1, 1]),
+                a[2].clone().reshape([1, 1]),
+                2.0,
+            ),
+            11,
+        )
+    });
+}
+
+#[test]
+fn soma_and_axon() {
+    check("Soma", vec![data(3 * 7, 12), data(5, 13), vec![0.1]], |a| {
+        project(
+            causal_filter(
+                a[0].clone().reshape([3, 7]),
+                a[1].clone().reshape([1, 1, 5]),
+                Some(a[2].clone()),
+            ),
+            14,
+        )
+    });
+    check("Axon", vec![data(3 * 7, 15), data(4, 16)], |a| {
+        project(axon(a[0].clone().reshape([3, 7]), a[1].clone()), 17)
+    });
+}

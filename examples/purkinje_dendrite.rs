@@ -1,0 +1,112 @@
+//! The essay's hot path: one Purkinje cell's dendrite stage (100 000 synapses on 100 positions ×
+//! 1000 dendrites, kernel 10×1000×5 over 5 time steps, 5.0e10 FLOPs forward), built from
+//! `neuron_nn::Dendrites`, run forward and forward + backward, beside the same run's 2048³ matmul.
+//!
+//! ```text
+//! cargo run --release --example purkinje_dendrite [-- --device flex|ndarray --reps 5 --algorithm auto|direct|expanded]
+//! ```
+//!
+//! The direct (conv3d) path takes minutes per forward on 2 cores: pass `--algorithm direct`
+//! only with `--reps 1`.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::{Distribution, Tensor};
+use neuron_nn::{DendriteAlgorithm, DendritesConfig, devices};
+
+/// FLOPs of the dense convolution (torch convention: 2 per multiply-add, padded taps counted).
+const FLOPS: f64 = 2.0 * (100.0 * 1000.0 * 5.0) * (10.0 * 1000.0 * 5.0);
+
+fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up: allocations, thread pools
+    let mut v: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn fail(msg: String) -> ! {
+    eprintln!("purkinje_dendrite: {msg}");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |name: &str, default: &str| match args.iter().position(|a| a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .cloned()
+            .unwrap_or_else(|| fail(format!("{name} needs a value"))),
+        None => default.to_string(),
+    };
+    if let Some(unknown) = args
+        .iter()
+        .step_by(2)
+        .find(|a| !["--device", "--reps", "--algorithm"].contains(&a.as_str()))
+    {
+        fail(format!("unknown argument {unknown}; use --device, --reps, --algorithm"));
+    }
+    let device = devices::by_name(&arg("--device", "flex")).unwrap_or_else(|e| fail(e));
+    let reps: usize = arg("--reps", "5")
+        .parse()
+        .ok()
+        .filter(|r| *r > 0)
+        .unwrap_or_else(|| fail("--reps takes a positive count".into()));
+    let algorithm = match arg("--algorithm", "auto").as_str() {
+        "auto" => DendriteAlgorithm::Auto,
+        "direct" => DendriteAlgorithm::Direct,
+        "expanded" => DendriteAlgorithm::Expanded,
+        other => fail(format!("unknown --algorithm {other}: auto, direct or expanded")),
+    };
+    device.seed(0);
+
+    let n = 2048;
+    let a = Tensor::<2>::random([n, n], Distribution::Default, &device);
+    let b = Tensor::<2>::random([n, n], Distribution::Default, &device);
+    let mm = median_secs(reps, || {
+        a.clone().matmul(b.clone()).into_data();
+    });
+    let mm_rate = 2.0 * (n as f64).powi(3) / mm / 1e9;
+
+    let config = DendritesConfig::new(100, 1000, [10, 1000, 5]).with_algorithm(algorithm);
+    let dendrites = config.init(&device);
+    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
+    let y = dendrites.forward(x.clone());
+    println!(
+        "Purkinje dendrite stage on {device:?}, {} path, median of {reps}",
+        dendrites.resolved_algorithm()
+    );
+    println!("  input  {:?} (batch, synapses, time)", x.dims());
+    println!("  grid   [1, 1, 100, 1000, 5] (batch, channels, positions, dendrites, time)");
+    println!("  output {:?}", y.dims());
+    println!("  parameters {} (kernel 10×1000×5)", dendrites.num_params());
+    let fwd = median_secs(reps, || {
+        dendrites.forward(x.clone()).into_data();
+    });
+
+    let ad = device.clone().autodiff();
+    let trained = config.init(&ad);
+    let x_ad = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &ad);
+    let fwd_bwd = median_secs(reps, || {
+        let grads = trained.forward(x_ad.clone()).sum().backward();
+        trained.weight.grad(&grads).expect("weight gradient").into_data();
+    });
+
+    let row = |what: &str, secs: f64, flops: f64| {
+        let rate = flops / secs / 1e9;
+        println!(
+            "{what:<28} {secs:>9.4} s {rate:>8.1} GFLOP/s {:>5.0} % of matmul",
+            100.0 * rate / mm_rate
+        );
+    };
+    row("matmul 2048³", mm, 2.0 * (n as f64).powi(3));
+    row("dendrite forward", fwd, FLOPS);
+    // The input needs no gradient: backward is the weight gradient, one more forward's FLOPs.
+    row("dendrite forward + backward", fwd_bwd, 2.0 * FLOPS);
+}
