@@ -53,14 +53,19 @@ impl Axon {
     /// - input: `[batch, time]`
     /// - output: `[batch, terminals, time]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<3> {
-        axon(x, self.weight.val())
+        let k = self.weight.dims()[0];
+        axon(x.unsqueeze_dim(1), self.weight.val().reshape([1, k])).squeeze_dim(1)
     }
 }
 
-/// `y[b, k, t] = w[k] · x[b, t]`.
-pub fn axon(x: Tensor<2>, weight: Tensor<1>) -> Tensor<3> {
-    let k = weight.dims()[0];
-    x.unsqueeze_dim::<3>(1) * weight.reshape([1, k, 1])
+/// `y[b, n, k, t] = w[n, k] · x[b, n, t]`, per neuron `n` and terminal `k`.
+///
+/// # Shapes
+///
+/// - x: `[batch, neurons, time]`; weight: `[neurons, terminals]`
+/// - output: `[batch, neurons, terminals, time]`
+pub fn axon(x: Tensor<3>, weight: Tensor<2>) -> Tensor<4> {
+    x.unsqueeze_dim::<4>(2) * weight.unsqueeze_dim::<3>(2).unsqueeze()
 }
 
 #[cfg(test)]

@@ -241,7 +241,8 @@ pub fn same_padding(k: usize) -> (usize, usize) {
 /// # Shapes
 ///
 /// - x: `[batch, channels, positions, dendrites, time]`
-/// - weight: `[out_channels, channels, kp, kd, kt]`
+/// - weight: `[out_channels, channels / groups, kp, kd, kt]`: with `groups > 1` (as in torch)
+///   the channels split into independent groups, one per neuron of a population
 /// - output: `[batch, out_channels, positions, dendrites, time]`
 pub fn dendrite_conv(
     x: Tensor<5>,
@@ -249,14 +250,14 @@ pub fn dendrite_conv(
     bias: Option<Tensor<1>>,
     algorithm: DendriteAlgorithm,
 ) -> Tensor<5> {
-    let [_, _, kp, kd, kt] = weight.dims();
-    let dendrites = x.dims()[3];
+    let [out_channels, group_channels, kp, kd, kt] = weight.dims();
+    let [batch, channels, positions, dendrites, time] = x.dims();
+    // As torch: the input's channels are `groups` × the weight's (a population's neurons).
+    let groups = channels / group_channels;
     let (pp, pd) = (same_padding(kp), same_padding(kd));
     match algorithm.resolve(kd, dendrites) {
         DendriteAlgorithm::Expanded => {
-            let [batch, channels, positions, _, time] = x.dims();
-            let out_channels = weight.dims()[0];
-            // Columns (im2col): cols[b, (c, i, l, e), (p, t)] = xpad[b, c, p+i, e, t+l].
+            // Columns (im2col): cols[b, g, (c, i, l, e), (p, t)] = xpad[b, (g, c), p+i, e, t+l].
             let xpad = x
                 .pad([(pp.0, pp.1), (0, 0), (kt - 1, 0)], PadMode::Constant(0.0))
                 .swap_dims(2, 3);
@@ -264,8 +265,13 @@ pub fn dendrite_conv(
                 .flat_map(|i| (0..kt).map(move |l| (i, l)))
                 .map(|(i, l)| xpad.clone().narrow(3, i, positions).narrow(4, l, time).unsqueeze_dim(2))
                 .collect();
-            let cols = Tensor::cat(taps, 2).reshape([batch, channels * kp * kt * dendrites, positions * time]);
-            let y = expand_dendrite_weight(weight, dendrites).unsqueeze::<3>().matmul(cols);
+            let k = group_channels * kp * kt * dendrites;
+            let cols = Tensor::cat(taps, 2).reshape([batch, groups, k, positions * time]);
+            let w =
+                expand_dendrite_weight(weight, dendrites).reshape([1, groups, out_channels / groups * dendrites, k]);
+            let y = w
+                .matmul(cols)
+                .reshape([batch, out_channels * dendrites, positions * time]);
             let y = match bias {
                 Some(b) => {
                     y + b
@@ -282,7 +288,12 @@ pub fn dendrite_conv(
         }
         _ => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
-            conv3d(x, weight, bias, ConvOptions::new([1, 1, 1], [0, 0, 0], [1, 1, 1], 1))
+            conv3d(
+                x,
+                weight,
+                bias,
+                ConvOptions::new([1, 1, 1], [0, 0, 0], [1, 1, 1], groups),
+            )
         }
     }
 }
@@ -438,6 +449,33 @@ mod tests {
                 assert_close(ex, dx, 1e-5, &format!("{name} case {n}: input gradient"));
                 assert_close(ew, dw, 1e-5, &format!("{name} case {n}: weight gradient"));
                 assert_close(eb, db, 1e-5, &format!("{name} case {n}: bias gradient"));
+            }
+        }
+    }
+
+    #[test]
+    fn groups_are_independent_convolutions() {
+        let _lock = seed_lock();
+        let device = Device::flex();
+        let (g, c, o) = (3, 2, 2);
+        let x = uniform([2, g * c, 4, 9, 5], 50, &device);
+        let w = uniform([g * o, c, 3, 9, 2], 51, &device);
+        let b = uniform([g * o], 52, &device);
+        for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded] {
+            let grouped = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg);
+            for gi in 0..g {
+                let one = dendrite_conv(
+                    x.clone().narrow(1, gi * c, c),
+                    w.clone().narrow(0, gi * o, o),
+                    Some(b.clone().narrow(0, gi * o, o)),
+                    DendriteAlgorithm::Direct,
+                );
+                assert_close(
+                    grouped.clone().narrow(1, gi * o, o),
+                    one,
+                    1e-5,
+                    &format!("{alg:?} group {gi}"),
+                );
             }
         }
     }

@@ -122,7 +122,8 @@ pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
 ///
 /// # Shapes
 ///
-/// - x: `[batch, channels, positions, dendrites, time]`; gain, threshold: `[1]`
+/// - x: `[batch, channels, positions, dendrites, time]`
+/// - gain, threshold: `[1]`, or `[channels]` for per-channel values (a population's neurons)
 /// - output: the same as x
 pub fn dendritic_spike(
     x: Tensor<5>,
@@ -132,8 +133,11 @@ pub fn dendritic_spike(
     window: Option<usize>,
 ) -> Tensor<5> {
     let m = position_max(x.clone(), window);
-    let g = gain.reshape([1, 1, 1, 1, 1]);
-    let a = sigmoid((m.clone() - threshold.reshape([1, 1, 1, 1, 1])) / temperature) * g;
+    let per_channel = |p: Tensor<1>| {
+        let n = p.dims()[0];
+        p.reshape([1, n, 1, 1, 1])
+    };
+    let a = sigmoid((m.clone() - per_channel(threshold)) / temperature) * per_channel(gain);
     x * (a.clone().neg() + 1.0) + m * a
 }
 

@@ -79,22 +79,27 @@ impl Soma {
     /// - input: `[batch, time]`
     /// - output: `[batch, time]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.rate
-            .apply(causal_filter(x, self.weight.val(), self.bias.as_ref().map(|b| b.val())))
+        let [b, t] = x.dims();
+        let y = causal_filter(
+            x.reshape([b, 1, t]),
+            self.weight.val(),
+            self.bias.as_ref().map(|b| b.val()),
+        );
+        self.rate.apply(y.reshape([b, t]))
     }
 }
 
-/// A causal temporal filter: `y[b,t] = bias + Σ_l w[l] · x[b, t + l − (k−1)]`, zero before time 0.
+/// A causal temporal filter per neuron:
+/// `y[b,n,t] = bias[n] + Σ_l w[n,0,l] · x[b, n, t + l − (k−1)]`, zero before time 0.
 ///
 /// # Shapes
 ///
-/// - x: `[batch, time]`; weight: `[1, 1, k]`; bias: `[1]`
-/// - output: `[batch, time]`
-pub fn causal_filter(x: Tensor<2>, weight: Tensor<3>, bias: Option<Tensor<1>>) -> Tensor<2> {
-    let [b, t] = x.dims();
-    let k = weight.dims()[2];
-    let x = x.reshape([b, 1, t]).pad([(k - 1, 0)], PadMode::Constant(0.0));
-    conv1d(x, weight, bias, ConvOptions::new([1], [0], [1], 1)).reshape([b, t])
+/// - x: `[batch, neurons, time]`; weight: `[neurons, 1, k]`; bias: `[neurons]`
+/// - output: `[batch, neurons, time]`
+pub fn causal_filter(x: Tensor<3>, weight: Tensor<3>, bias: Option<Tensor<1>>) -> Tensor<3> {
+    let [neurons, _, k] = weight.dims();
+    let x = x.pad([(k - 1, 0)], PadMode::Constant(0.0));
+    conv1d(x, weight, bias, ConvOptions::new([1], [0], [1], neurons))
 }
 
 #[cfg(test)]
@@ -107,7 +112,11 @@ mod tests {
         let device = Device::flex();
         let x = Tensor::<2>::from_floats([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], &device);
         let w = Tensor::<3>::from_floats([[[0.5, -1.0, 2.0]]], &device);
-        let y = values(causal_filter(x, w, Some(Tensor::from_floats([0.25], &device))));
+        let y = values(causal_filter(
+            x.unsqueeze_dim(1),
+            w,
+            Some(Tensor::from_floats([0.25], &device)),
+        ));
         // y[t] = 0.25 + 0.5 x[t−2] − x[t−1] + 2 x[t].
         let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         for (t, got) in y.iter().enumerate() {

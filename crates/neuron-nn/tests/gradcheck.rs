@@ -186,17 +186,20 @@ fn summation_modes() {
 
 #[test]
 fn soma_and_axon() {
-    check("Soma", vec![data(3 * 7, 12), data(5, 13), vec![0.1]], |a| {
-        project(
-            causal_filter(
-                a[0].clone().reshape([3, 7]),
-                a[1].clone().reshape([1, 1, 5]),
+    // Two neurons: the grouped (population) form of the soma filter.
+    check(
+        "Soma",
+        vec![data(3 * 2 * 7, 12), data(2 * 5, 13), vec![0.1, -0.2]],
+        |a| {
+            let y = causal_filter(
+                a[0].clone().reshape([3, 2, 7]),
+                a[1].clone().reshape([2, 1, 5]),
                 Some(a[2].clone()),
-            ),
-            14,
-        )
-    });
-    check("Axon", vec![data(3 * 7, 15), data(4, 16)], |a| {
-        project(axon(a[0].clone().reshape([3, 7]), a[1].clone()), 17)
+            );
+            project(y, 14)
+        },
+    );
+    check("Axon", vec![data(3 * 2 * 7, 15), data(2 * 4, 16)], |a| {
+        project(axon(a[0].clone().reshape([3, 2, 7]), a[1].clone().reshape([2, 4])), 17)
     });
 }
