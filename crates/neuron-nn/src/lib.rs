@@ -56,7 +56,10 @@ pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};
 pub use population::{Population, PopulationConfig};
 pub use rate::RateFunction;
-pub use save::{LoadError, load_module, load_with_config, save_module, save_with_config};
+pub use save::{
+    Checkpoint, LoadError, load_checkpoint, load_module, load_with_config, save_checkpoint, save_module,
+    save_with_config,
+};
 pub use soma::{Soma, SomaConfig};
 pub use summation::{Summation, SummationConfig, SummationMode};
 pub use synapses::{SynapseMode, Synapses, SynapsesConfig};

@@ -74,16 +74,20 @@ impl PopulationConfig {
     }
 }
 
+/// A new parameter holding a copy of `t`: detached, so it is a leaf of its own on an autodiff
+/// device (Burn refuses to make a computed tensor a parameter).
+fn leaf<const D: usize>(t: Tensor<D>) -> Param<Tensor<D>> {
+    Param::from_tensor(t.detach())
+}
+
 fn stack<const D: usize, const D2: usize>(params: impl Iterator<Item = Tensor<D>>) -> Param<Tensor<D2>> {
-    Param::from_tensor(Tensor::stack(params.collect(), 0))
+    leaf(Tensor::stack(params.collect(), 0))
 }
 
 fn stack_opt<const D: usize, const D2: usize>(
     params: impl Iterator<Item = Option<Tensor<D>>>,
 ) -> Option<Param<Tensor<D2>>> {
-    params
-        .collect::<Option<Vec<_>>>()
-        .map(|v| Param::from_tensor(Tensor::stack(v, 0)))
+    params.collect::<Option<Vec<_>>>().map(|v| leaf(Tensor::stack(v, 0)))
 }
 
 fn val<const D: usize>(p: &Option<Param<Tensor<D>>>) -> Option<Tensor<D>> {
@@ -106,17 +110,17 @@ impl Population {
             synapse_weight: stack(each().map(|n| n.synapses.weight.val())),
             dendrite_weight: stack(each().map(|n| n.dendrites.weight.val())),
             dendrite_bias: stack_opt(each().map(|n| val(&n.dendrites.bias))),
-            spike_gain: Param::from_tensor(Tensor::cat(each().map(|n| n.spike.gain.val()).collect(), 0)),
-            spike_threshold: Param::from_tensor(Tensor::cat(each().map(|n| n.spike.threshold.val()).collect(), 0)),
+            spike_gain: leaf(Tensor::cat(each().map(|n| n.spike.gain.val()).collect(), 0)),
+            spike_threshold: leaf(Tensor::cat(each().map(|n| n.spike.threshold.val()).collect(), 0)),
             summation_log_scale: stack_opt::<1, 2>(each().map(|n| val(&n.summation.log_scale)))
-                .map(|p| Param::from_tensor(p.val().reshape([neurons.len()]))),
+                .map(|p| leaf(p.val().reshape([neurons.len()]))),
             summation_threshold: stack_opt::<1, 2>(each().map(|n| val(&n.summation.threshold)))
-                .map(|p| Param::from_tensor(p.val().reshape([neurons.len()]))),
+                .map(|p| leaf(p.val().reshape([neurons.len()]))),
             summation_strength: stack_opt::<1, 2>(each().map(|n| val(&n.summation.strength)))
-                .map(|p| Param::from_tensor(p.val().reshape([neurons.len()]))),
-            soma_weight: Param::from_tensor(Tensor::cat(each().map(|n| n.soma.weight.val()).collect(), 0)),
+                .map(|p| leaf(p.val().reshape([neurons.len()]))),
+            soma_weight: leaf(Tensor::cat(each().map(|n| n.soma.weight.val()).collect(), 0)),
             soma_bias: val(&neurons[0].soma.bias)
-                .map(|_| Param::from_tensor(Tensor::cat(each().map(|n| val(&n.soma.bias).unwrap()).collect(), 0))),
+                .map(|_| leaf(Tensor::cat(each().map(|n| val(&n.soma.bias).unwrap()).collect(), 0))),
             axon_weight: stack(each().map(|n| n.axon.weight.val())),
             dropout: config.dropout.init(),
             spikes: config.spikes.init(),
@@ -137,19 +141,19 @@ impl Population {
     /// Neuron `i` as a standalone [`Neuron`] with a copy of its weights.
     pub fn neuron(&self, i: usize) -> Neuron {
         assert!(i < self.len(), "Population: neuron {i} of {}", self.len());
-        let one = |t: Tensor<1>| Param::from_tensor(t.narrow(0, i, 1));
+        let one = |t: Tensor<1>| leaf(t.narrow(0, i, 1));
         let mut n = self.config.init(&self.spike_gain.val().device());
-        n.synapses.weight = Param::from_tensor(self.synapse_weight.val().narrow(0, i, 1).squeeze_dim(0));
-        n.dendrites.weight = Param::from_tensor(self.dendrite_weight.val().narrow(0, i, 1).squeeze_dim(0));
-        n.dendrites.bias = val(&self.dendrite_bias).map(|b| Param::from_tensor(b.narrow(0, i, 1).squeeze_dim(0)));
+        n.synapses.weight = leaf(self.synapse_weight.val().narrow(0, i, 1).squeeze_dim(0));
+        n.dendrites.weight = leaf(self.dendrite_weight.val().narrow(0, i, 1).squeeze_dim(0));
+        n.dendrites.bias = val(&self.dendrite_bias).map(|b| leaf(b.narrow(0, i, 1).squeeze_dim(0)));
         n.spike.gain = one(self.spike_gain.val());
         n.spike.threshold = one(self.spike_threshold.val());
         n.summation.log_scale = val(&self.summation_log_scale).map(one);
         n.summation.threshold = val(&self.summation_threshold).map(one);
         n.summation.strength = val(&self.summation_strength).map(one);
-        n.soma.weight = Param::from_tensor(self.soma_weight.val().narrow(0, i, 1));
+        n.soma.weight = leaf(self.soma_weight.val().narrow(0, i, 1));
         n.soma.bias = val(&self.soma_bias).map(one);
-        n.axon.weight = Param::from_tensor(self.axon_weight.val().narrow(0, i, 1).squeeze_dim(0));
+        n.axon.weight = leaf(self.axon_weight.val().narrow(0, i, 1).squeeze_dim(0));
         n
     }
 

@@ -71,7 +71,7 @@ pub fn load_module<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M, Lo
     }
 }
 
-/// First bytes of a file written by [`save_with_config`].
+/// First bytes of a file written by [`save_with_config`] or [`save_checkpoint`].
 const MAGIC: &[u8; 8] = b"NEURONNN";
 /// Format version of that container.
 const VERSION: u32 = 1;
@@ -90,6 +90,84 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         })
 }
 
+/// The container: magic, version, then each section as a little-endian u64 length and its bytes.
+fn write_sections(path: &Path, sections: &[&[u8]]) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(12 + sections.iter().map(|s| 8 + s.len()).sum::<usize>());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&VERSION.to_le_bytes());
+    for section in sections {
+        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(section);
+    }
+    write_atomic(path, &bytes)
+}
+
+fn read_sections(path: &Path, count: usize) -> Result<Vec<Vec<u8>>, LoadError> {
+    let mismatch = |message: String| LoadError::Mismatch {
+        path: path.into(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if bytes.len() < 12 || &bytes[..8] != MAGIC {
+        return Err(mismatch("not a neuron-nn file (bad header)".into()));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != VERSION {
+        return Err(mismatch(format!(
+            "file format version {version}, this build reads {VERSION}"
+        )));
+    }
+    let mut at = 12;
+    let mut sections = Vec::with_capacity(count);
+    for i in 0..count {
+        let len = bytes
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+            .ok_or_else(|| mismatch(format!("truncated before section {i}")))?;
+        let section = bytes
+            .get(at + 8..(at + 8).saturating_add(len))
+            .ok_or_else(|| mismatch(format!("truncated in section {i}")))?;
+        sections.push(section.to_vec());
+        at += 8 + len;
+    }
+    if at != bytes.len() {
+        return Err(mismatch(format!("{} unexpected trailing bytes", bytes.len() - at)));
+    }
+    Ok(sections)
+}
+
+fn module_bytes<M: Module + Clone>(module: &M, path: &Path) -> std::io::Result<Vec<u8>> {
+    let record = module.clone().into_record().into_bytes();
+    Ok(record
+        .map_err(|e| std::io::Error::other(format!("serialising {}: {e}", path.display())))?
+        .to_vec())
+}
+
+/// Loads burnpack bytes into a module, turning Burn's errors (and panics) into [`LoadError`].
+fn load_module_bytes<M: Module>(module: M, bytes: Vec<u8>, path: &Path) -> Result<M, LoadError> {
+    let mismatch = |message: String| LoadError::Mismatch {
+        path: path.into(),
+        message,
+    };
+    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| mismatch(format!("weights: {e}")))?;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.try_load_record(record))) {
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(e)) => Err(mismatch(format!("weights: {e}"))),
+        Err(_) => Err(mismatch("weights: burn panicked while loading".into())),
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T, LoadError> {
+    serde_json::from_slice(bytes).map_err(|e| LoadError::Mismatch {
+        path: path.into(),
+        message: format!("config: {e}"),
+    })
+}
+
 /// Saves a module together with the config that builds it, in one file (atomically): a small
 /// header, the config as JSON, then the burnpack record. [`load_with_config`] rebuilds the
 /// module from the file alone.
@@ -99,58 +177,79 @@ pub fn save_with_config<C: serde::Serialize, M: Module + Clone>(
     path: impl AsRef<Path>,
 ) -> std::io::Result<()> {
     let path = path.as_ref();
-    let json = serde_json::to_vec(config).map_err(std::io::Error::other)?;
-    let record = module
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| std::io::Error::other(format!("serialising {}: {e}", path.display())))?;
-    let mut bytes = Vec::with_capacity(20 + json.len() + record.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&json);
-    bytes.extend_from_slice(&record);
-    write_atomic(path, &bytes)
+    let config = serde_json::to_vec(config).map_err(std::io::Error::other)?;
+    write_sections(path, &[&config, &module_bytes(module, path)?])
 }
 
-/// Reads a file written by [`save_with_config`]: the config, and a function that loads the
-/// weights into a module built from it.
+/// Reads a file written by [`save_with_config`]: the config, and the module `build` makes from
+/// it with the saved weights loaded.
 pub fn load_with_config<C: serde::de::DeserializeOwned, M: Module>(
     path: impl AsRef<Path>,
     build: impl FnOnce(&C) -> M,
 ) -> Result<(C, M), LoadError> {
     let path = path.as_ref();
-    let mismatch = |message: String| LoadError::Mismatch {
-        path: path.into(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.into(),
-        source,
-    })?;
-    if bytes.len() < 20 || &bytes[..8] != MAGIC {
-        return Err(mismatch("not a neuron-nn model file (bad header)".into()));
+    let mut sections = read_sections(path, 2)?;
+    let config: C = json(&sections[0], path)?;
+    let module = load_module_bytes(build(&config), sections.remove(1), path)?;
+    Ok((config, module))
+}
+
+/// Everything needed to continue training: the config, the step, the module and its optimizer.
+pub struct Checkpoint<C, M> {
+    /// What builds the module.
+    pub config: C,
+    /// Optimizer steps taken.
+    pub step: u64,
+    /// The trained module.
+    pub module: M,
+    /// The optimizer with its state (e.g. Adam's moments).
+    pub optimizer: burn::optim::ModuleOptimizer,
+}
+
+/// Saves a training checkpoint (config and step as JSON, module, optimizer state) in one file,
+/// atomically: a run killed mid-write leaves the previous checkpoint intact.
+pub fn save_checkpoint<C: serde::Serialize, M: Module + Clone>(
+    path: impl AsRef<Path>,
+    config: &C,
+    step: u64,
+    module: &M,
+    optimizer: &burn::optim::ModuleOptimizer,
+) -> std::io::Result<()> {
+    let path = path.as_ref();
+    let head =
+        serde_json::to_vec(&serde_json::json!({ "config": config, "step": step })).map_err(std::io::Error::other)?;
+    let optim = optimizer
+        .to_record()
+        .into_bytes()
+        .map_err(|e| std::io::Error::other(format!("serialising optimizer state: {e}")))?;
+    write_sections(path, &[&head, &module_bytes(module, path)?, &optim])
+}
+
+/// Reads a checkpoint written by [`save_checkpoint`]: `build` makes the module from the saved
+/// config, and `optimizer` (built as for the original run) receives the saved state.
+pub fn load_checkpoint<C: serde::de::DeserializeOwned, M: Module>(
+    path: impl AsRef<Path>,
+    build: impl FnOnce(&C) -> M,
+    optimizer: burn::optim::ModuleOptimizer,
+) -> Result<Checkpoint<C, M>, LoadError> {
+    #[derive(serde::Deserialize)]
+    struct Head<C> {
+        config: C,
+        step: u64,
     }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(mismatch(format!(
-            "file format version {version}, this build reads {VERSION}"
-        )));
-    }
-    let json_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-    let json = bytes
-        .get(20..20usize.saturating_add(json_len))
-        .ok_or_else(|| mismatch("truncated config".into()))?;
-    let config: C = serde_json::from_slice(json).map_err(|e| mismatch(format!("config: {e}")))?;
-    let record =
-        burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes[20 + json_len..].to_vec()))
-            .map_err(|e| mismatch(format!("weights: {e}")))?;
-    let module = build(&config);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.try_load_record(record)));
-    match result {
-        Ok(Ok(m)) => Ok((config, m)),
-        Ok(Err(e)) => Err(mismatch(format!("weights: {e}"))),
-        Err(_) => Err(mismatch("weights: burn panicked while loading".into())),
-    }
+    let path = path.as_ref();
+    let mut sections = read_sections(path, 3)?;
+    let head: Head<C> = json(&sections[0], path)?;
+    let optim = burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(sections.remove(2)))
+        .map_err(|e| LoadError::Mismatch {
+            path: path.into(),
+            message: format!("optimizer state: {e}"),
+        })?;
+    let module = load_module_bytes(build(&head.config), sections.remove(1), path)?;
+    Ok(Checkpoint {
+        config: head.config,
+        step: head.step,
+        module,
+        optimizer: optimizer.load_record(optim),
+    })
 }

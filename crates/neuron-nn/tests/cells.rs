@@ -167,6 +167,36 @@ fn gradients_reach_every_parameter_of_a_neuron() {
 }
 
 #[test]
+fn a_population_trains_on_an_autodiff_device() {
+    let _lock = seed_lock();
+    let device = Device::flex().autodiff();
+    device.seed(12);
+    let config = small_cell();
+    let population = PopulationConfig::new(config.clone(), 3).init(&device);
+    let x = Tensor::<3>::random([2, 3, 6], Distribution::Default, &device);
+    let grads = population.forward(x).sum().backward();
+    let mut v = AllGrads {
+        grads: &grads,
+        missing: vec![],
+        seen: 0,
+    };
+    population.visit(&mut v);
+    assert!(
+        v.seen >= 10 && v.missing.is_empty(),
+        "visited {}, no gradient for {:?}",
+        v.seen,
+        v.missing
+    );
+    // And a neuron taken out of it is trainable on its own.
+    let one = population.neuron(1);
+    let grads = one
+        .forward(Tensor::<3>::random([2, 3, 6], Distribution::Default, &device))
+        .sum()
+        .backward();
+    assert!(one.dendrites.weight.val().grad(&grads).is_some());
+}
+
+#[test]
 fn evaluation_turns_poisson_dropout_and_spikes_off() {
     let _lock = seed_lock();
     let device = Device::flex().autodiff();
