@@ -1,0 +1,129 @@
+//! Benchmarks of whole cells on a CPU backend: one Purkinje `Neuron` (batch 1, 5 steps) and a
+//! 4096-cell granule `Population`, forward and forward + backward, beside the same run's 2048³
+//! matmul rate and a large-tensor copy bandwidth.
+//!
+//! ```text
+//! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5]
+//! ```
+//!
+//! FLOPs follow the torch convention (2 per multiply-add of matmuls and convolutions only): the
+//! Purkinje dendrite's 5.0e10 plus the soma's 50; backward charges grad-weight and grad-input
+//! (the synapse gains make the dendrites' input need a gradient), 2 × forward.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::{Distribution, Tensor};
+use neuron_nn::{NeuronConfig, PopulationConfig, devices};
+
+fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut v: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |name: &str, default: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+            .unwrap_or(default.into())
+    };
+    let device = devices::by_name(&arg("--device", "flex")).unwrap_or_else(|e| {
+        eprintln!("bench_cells: {e}");
+        std::process::exit(2)
+    });
+    let reps: usize = arg("--reps", "5").parse().expect("--reps takes a count");
+    device.seed(0);
+    let ad = device.clone().autodiff();
+
+    let n = 2048;
+    let a = Tensor::<2>::random([n, n], Distribution::Default, &device);
+    let b = Tensor::<2>::random([n, n], Distribution::Default, &device);
+    let mm = median_secs(reps, || {
+        a.clone().matmul(b.clone()).into_data();
+    });
+    let mm_rate = 2.0 * (n as f64).powi(3) / mm;
+    let big = Tensor::<1>::random([1 << 26], Distribution::Default, &device); // 256 MiB
+    let copy = median_secs(reps, || {
+        (big.clone() + 1.0).sum().into_data();
+    });
+    // Read + write of the sum's input is not counted: the add reads 256 MiB and writes 256 MiB.
+    let bandwidth = 2.0 * 4.0 * (1u64 << 26) as f64 / copy;
+    println!("device {device:?}, median of {reps}");
+    println!(
+        "matmul 2048³: {:.1} GFLOP/s; elementwise add over 256 MiB: {:.1} GB/s",
+        mm_rate / 1e9,
+        bandwidth / 1e9
+    );
+
+    let row = |what: &str, secs: f64, flops: f64| {
+        println!(
+            "{what:<44} {secs:>9.4} s {:>8.2} GFLOP/s {:>5.1} % of matmul",
+            flops / secs / 1e9,
+            100.0 * flops / secs / mm_rate
+        );
+    };
+
+    let purkinje = NeuronConfig::purkinje();
+    let flops = 5.0e10 + 50.0;
+    let cell = purkinje.init(&device).valid();
+    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
+    row(
+        "Purkinje neuron forward (eval)",
+        median_secs(reps, || {
+            cell.forward(x.clone()).into_data();
+        }),
+        flops,
+    );
+    let cell = purkinje.init(&ad);
+    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &ad);
+    row(
+        "Purkinje neuron forward + backward (train)",
+        median_secs(reps, || {
+            let g = cell.forward(x.clone()).sum().backward();
+            cell.dendrites.weight.grad(&g).expect("gradient").into_data();
+        }),
+        3.0 * flops,
+    );
+
+    // Granule: per cell 16 outputs × 5 steps × 60 taps × 2 FLOPs, soma 2 × 5 × 5.
+    let cells = 4096;
+    let flops = cells as f64 * (2.0 * 80.0 * 60.0 + 50.0);
+    let init = std::time::Instant::now();
+    let population = PopulationConfig::new(NeuronConfig::granule(), cells)
+        .init(&device)
+        .valid();
+    println!(
+        "(4096-cell granule population built in {:.2} s, {} parameters)",
+        init.elapsed().as_secs_f64(),
+        population.num_params()
+    );
+    let x = Tensor::<3>::random([1, 4, 5], Distribution::Default, &device);
+    let fwd = median_secs(reps, || {
+        population.forward(x.clone()).into_data();
+    });
+    row("granule population ×4096 forward (eval)", fwd, flops);
+    let population = PopulationConfig::new(NeuronConfig::granule(), cells).init(&ad);
+    let x = Tensor::<3>::random([1, 4, 5], Distribution::Default, &ad);
+    let bwd = median_secs(reps, || {
+        let g = population.forward(x.clone()).sum().backward();
+        population.dendrite_weight.grad(&g).expect("gradient").into_data();
+    });
+    row("granule population ×4096 forward + backward", bwd, 3.0 * flops);
+    // The output alone is 4096 × 100 terminals × 5 steps: 8.2 MB written.
+    let out_bytes = 4.0 * (cells * 100 * 5) as f64;
+    println!(
+        "granule bounds: FLOPs/matmul rate {:.2e} s, output bytes/bandwidth {:.2e} s",
+        flops / mm_rate,
+        out_bytes / bandwidth
+    );
+}
