@@ -10,24 +10,12 @@
 //! Purkinje dendrite's 5.0e10 plus the soma's 50; backward charges grad-weight and grad-input
 //! (the synapse gains make the dendrites' input need a gradient), 2 × forward.
 
-use std::time::Instant;
+mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
+use common::median_secs;
 use neuron_nn::{NeuronConfig, PopulationConfig, devices};
-
-fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut v: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -9,27 +9,15 @@
 //! The direct (conv3d) path takes minutes per forward on 2 cores: pass `--algorithm direct`
 //! only with `--reps 1`.
 
-use std::time::Instant;
+mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
+use common::median_secs;
 use neuron_nn::{DendriteAlgorithm, DendritesConfig, devices};
 
 /// FLOPs of the dense convolution (torch convention: 2 per multiply-add, padded taps counted).
 const FLOPS: f64 = 2.0 * (100.0 * 1000.0 * 5.0) * (10.0 * 1000.0 * 5.0);
-
-fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm-up: allocations, thread pools
-    let mut v: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn fail(msg: String) -> ! {
     eprintln!("purkinje_dendrite: {msg}");

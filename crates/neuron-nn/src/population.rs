@@ -4,14 +4,14 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 use crate::dendrites::dendrite_conv;
 use crate::dendritic_spike::dendritic_spike;
 use crate::error::{ConfigError, ShapeError, check_nonzero, expect_shape, expect_valid};
 use crate::soma::causal_filter;
 use crate::summation::{bistable, dendrite_rates, sublinear, superlinear};
-use crate::synapses::synapses_dense;
+use crate::synapses::{site_inputs, synapses_dense};
 use crate::*;
 
 /// Configuration of a [`Population`].
@@ -182,7 +182,7 @@ impl Population {
         let drive = match &syn.mode {
             SynapseMode::Dense => synapses_dense(x, self.synapse_weight.val().reshape([n * syn.sites, i])),
             mode => {
-                let sites = select_sites(x, mode, 1).unsqueeze_dim::<4>(1); // [B, 1, S, T]
+                let sites = site_inputs(x, mode, 1).unsqueeze_dim::<4>(1); // [B, 1, S, T]
                 (sites * self.synapse_weight.val().unsqueeze::<4>()).reshape([b, n * syn.sites, t])
             }
         };
@@ -206,7 +206,7 @@ impl Population {
         }
         let drive = match &syn.mode {
             SynapseMode::Dense => self.synapse_weight.val().unsqueeze::<4>().matmul(x),
-            mode => select_sites(x, mode, 2) * self.synapse_weight.val().unsqueeze::<4>(),
+            mode => site_inputs(x, mode, 2) * self.synapse_weight.val().unsqueeze::<4>(),
         };
         self.after_synapses(drive.reshape([b, n * syn.sites, t]))
     }
@@ -253,19 +253,5 @@ impl Population {
             .apply(causal_filter(summed, self.soma_weight.val(), val(&self.soma_bias)));
         let fired = self.spikes.forward(self.dropout.forward(soma)); // [B, N, T]
         crate::axon::axon(fired, self.axon_weight.val())
-    }
-}
-
-/// The input each site listens to, along `dim`, for the gain modes.
-fn select_sites<const D: usize>(x: Tensor<D>, mode: &SynapseMode, dim: usize) -> Tensor<D> {
-    match mode {
-        SynapseMode::Mapped { map } => {
-            let idx = Tensor::<1, Int>::from_data(
-                TensorData::new(map.iter().map(|&i| i as i64).collect(), [map.len()]),
-                &x.device(),
-            );
-            x.select(dim, idx)
-        }
-        _ => x,
     }
 }

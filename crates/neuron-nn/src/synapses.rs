@@ -147,13 +147,7 @@ impl Synapses {
         Ok(match &self.mode {
             SynapseMode::Dense => synapses_dense(x, w),
             SynapseMode::OneToOne => synapses_gain(x, w),
-            SynapseMode::Mapped { map } => {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(map.iter().map(|&i| i as i64).collect(), [map.len()]),
-                    &x.device(),
-                );
-                synapses_mapped(x, w, idx)
-            }
+            mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, 1), w),
         })
     }
 }
@@ -166,6 +160,21 @@ pub fn synapses_dense(x: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
 /// One-to-one synapses: `y[b, s, t] = g[s] · x[b, s, t]`, with `gain: [sites, 1]`.
 pub fn synapses_gain(x: Tensor<3>, gain: Tensor<2>) -> Tensor<3> {
     x * gain.unsqueeze::<3>()
+}
+
+/// The input each site listens to, along axis `dim` (the input axis): `x[.., map[s], ..]` in
+/// mapped mode, `x` itself otherwise.
+pub fn site_inputs<const D: usize>(x: Tensor<D>, mode: &SynapseMode, dim: usize) -> Tensor<D> {
+    match mode {
+        SynapseMode::Mapped { map } => {
+            let idx = Tensor::<1, Int>::from_data(
+                TensorData::new(map.iter().map(|&i| i as i64).collect(), [map.len()]),
+                &x.device(),
+            );
+            x.select(dim, idx)
+        }
+        _ => x,
+    }
 }
 
 /// Mapped synapses: `y[b, s, t] = g[s] · x[b, map[s], t]`, with `gain: [sites, 1]`.
