@@ -14,22 +14,13 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
-use common::median_secs;
+use common::{Args, median_secs};
 use neuron_nn::{NeuronConfig, PopulationConfig, devices};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str, default: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-            .unwrap_or(default.into())
-    };
-    let device = devices::by_name(&arg("--device", "flex")).unwrap_or_else(|e| {
-        eprintln!("bench_cells: {e}");
-        std::process::exit(2)
-    });
-    let reps: usize = arg("--reps", "5").parse().expect("--reps takes a count");
+    let args = Args::parse("bench_cells", &["--device", "--reps"]);
+    let device = devices::by_name(&args.value("--device").unwrap_or("flex".into())).unwrap_or_else(|e| args.fail(&e));
+    let reps: usize = args.parsed("--reps", 5, "a count");
     device.seed(0);
     let ad = device.clone().autodiff();
 

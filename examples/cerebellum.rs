@@ -11,10 +11,13 @@
 //! `--save` writes a checkpoint (config, weights, Adam state and step) at the end; `--resume`
 //! continues from one: training 2N steps equals N, save, resume, N more.
 
+mod common;
+
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
+use common::Args;
 use neuron_nn::*;
 use serde::{Deserialize, Serialize};
 
@@ -145,20 +148,11 @@ pub fn train(
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| {
-        args.iter().position(|a| a == name).map(|i| {
-            args.get(i + 1)
-                .cloned()
-                .unwrap_or_else(|| fail(&format!("{name} needs a value")))
-        })
-    };
-    let known = ["--steps", "--seed", "--device", "--save", "--resume"];
-    if let Some(a) = args.iter().step_by(2).find(|a| !known.contains(&a.as_str())) {
-        fail(&format!("unknown argument {a}; known: {}", known.join(", ")));
-    }
-    let steps: u64 = arg("--steps").map_or(300, |s| s.parse().unwrap_or_else(|_| fail("--steps takes a count")));
-    let seed: u64 = arg("--seed").map_or(1, |s| s.parse().unwrap_or_else(|_| fail("--seed takes an integer")));
+    let args = Args::parse("cerebellum", &["--steps", "--seed", "--device", "--save", "--resume"]);
+    let fail = |msg: &str| -> ! { args.fail(msg) };
+    let arg = |name: &str| args.value(name);
+    let steps: u64 = args.parsed("--steps", 300, "a count");
+    let seed: u64 = args.parsed("--seed", 1, "an integer");
     let device = devices::by_name(&arg("--device").unwrap_or_else(|| "flex".into()))
         .unwrap_or_else(|e| fail(&e))
         .autodiff();
@@ -212,11 +206,6 @@ fn main() {
         save_checkpoint(&path, &config, step + steps, &model, &optim).unwrap_or_else(|e| fail(&e.to_string()));
         println!("saved {path} (config, weights, Adam state, step {})", step + steps);
     }
-}
-
-fn fail(msg: &str) -> ! {
-    eprintln!("cerebellum: {msg}");
-    std::process::exit(2)
 }
 
 #[cfg(test)]

@@ -13,44 +13,24 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
-use common::median_secs;
+use common::{Args, median_secs};
 use neuron_nn::{DendriteAlgorithm, DendritesConfig, devices};
 
 /// FLOPs of the dense convolution (torch convention: 2 per multiply-add, padded taps counted).
 const FLOPS: f64 = 2.0 * (100.0 * 1000.0 * 5.0) * (10.0 * 1000.0 * 5.0);
 
-fn fail(msg: String) -> ! {
-    eprintln!("purkinje_dendrite: {msg}");
-    std::process::exit(2)
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str, default: &str| match args.iter().position(|a| a == name) {
-        Some(i) => args
-            .get(i + 1)
-            .cloned()
-            .unwrap_or_else(|| fail(format!("{name} needs a value"))),
-        None => default.to_string(),
-    };
-    if let Some(unknown) = args
-        .iter()
-        .step_by(2)
-        .find(|a| !["--device", "--reps", "--algorithm"].contains(&a.as_str()))
-    {
-        fail(format!("unknown argument {unknown}; use --device, --reps, --algorithm"));
+    let args = Args::parse("purkinje_dendrite", &["--device", "--reps", "--algorithm"]);
+    let device = devices::by_name(&args.value("--device").unwrap_or("flex".into())).unwrap_or_else(|e| args.fail(&e));
+    let reps: usize = args.parsed("--reps", 5, "a positive count");
+    if reps == 0 {
+        args.fail("--reps takes a positive count");
     }
-    let device = devices::by_name(&arg("--device", "flex")).unwrap_or_else(|e| fail(e));
-    let reps: usize = arg("--reps", "5")
-        .parse()
-        .ok()
-        .filter(|r| *r > 0)
-        .unwrap_or_else(|| fail("--reps takes a positive count".into()));
-    let algorithm = match arg("--algorithm", "auto").as_str() {
+    let algorithm = match args.value("--algorithm").as_deref().unwrap_or("auto") {
         "auto" => DendriteAlgorithm::Auto,
         "direct" => DendriteAlgorithm::Direct,
         "expanded" => DendriteAlgorithm::Expanded,
-        other => fail(format!("unknown --algorithm {other}: auto, direct or expanded")),
+        other => args.fail(&format!("unknown --algorithm {other}: auto, direct or expanded")),
     };
     device.seed(0);
 

@@ -1,0 +1,179 @@
+//! DESIGN.md's reference rows (torch 2.15 FlopCounterMode, fp32), reproduced through burn-nn
+//! modules, and hand counts for stride, dilation, groups and padding.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv1dConfig, Conv2dConfig, Conv3dConfig};
+use burn::nn::{LinearConfig, PaddingConfig1d, PaddingConfig2d, Relu};
+use burn::tensor::Tensor;
+use flop_count::{Convention, Report, capture};
+
+/// (forward, backward params, backward params + input) under torch's convention.
+fn torch(report: &Report) -> (u128, u128, u128) {
+    (report.forward, report.backward_params, report.backward_params_and_input)
+}
+
+fn count<M: Module, const D: usize, const E: usize>(
+    build: impl FnOnce(&burn::tensor::Device) -> M,
+    input: [usize; D],
+    forward: impl FnOnce(&M, Tensor<D>) -> Tensor<E>,
+    convention: Convention,
+) -> Report {
+    capture(|cx| {
+        let model = build(cx.device());
+        let x = cx.input(Tensor::<D>::zeros(input, cx.device()));
+        cx.params(&model);
+        let _ = forward(&model, x);
+    })
+    .unwrap()
+    .count(&convention)
+}
+
+#[test]
+fn linear_100000_to_1() {
+    let r = count(
+        |d| LinearConfig::new(100_000, 1).init(d),
+        [1, 100_000],
+        |m, x| m.forward(x),
+        Convention::torch(),
+    );
+    assert_eq!(torch(&r), (200_000, 200_000, 400_000));
+    assert_eq!(r.params, 100_001);
+    assert!(r.unsupported.is_empty(), "{:?}", r.unsupported);
+}
+
+#[test]
+fn conv3d_3x4x5() {
+    let r = count(
+        |d| Conv3dConfig::new([1, 1], [3, 4, 5]).init(d),
+        [2, 1, 6, 8, 10],
+        |m, x| m.forward(x),
+        Convention::torch(),
+    );
+    assert_eq!(torch(&r), (28_800, 28_800, 57_600));
+}
+
+#[test]
+fn conv1d_16_to_32() {
+    let r = count(
+        |d| Conv1dConfig::new(16, 32, 5).init(d),
+        [4, 16, 50],
+        |m, x| m.forward(x),
+        Convention::torch(),
+    );
+    assert_eq!(torch(&r), (942_080, 942_080, 1_884_160));
+}
+
+#[derive(Module, Debug)]
+struct Chain {
+    linear: burn::nn::Linear,
+    conv: burn::nn::conv::Conv3d,
+    relu: Relu,
+}
+
+fn chain(convention: Convention) -> Report {
+    count(
+        |d| Chain {
+            linear: LinearConfig::new(15, 60).init(d),
+            conv: Conv3dConfig::new([1, 1], [3, 4, 5]).init(d),
+            relu: Relu::new(),
+        },
+        [1, 15],
+        |m, x| {
+            m.relu.forward(
+                m.conv
+                    .forward(m.relu.forward(m.linear.forward(x)).reshape([1, 1, 3, 4, 5])),
+            )
+        },
+        convention,
+    )
+}
+
+#[test]
+fn linear_relu_conv3d_relu_chain() {
+    // The conv's input depends on the linear weight, so its grad-input is charged in both modes;
+    // the linear's grad-input only when the input needs a gradient.
+    assert_eq!(torch(&chain(Convention::torch())), (1_920, 2_040, 3_840));
+}
+
+#[test]
+fn macs_are_half_and_full_adds_every_element_op() {
+    let (t, m, f) = (
+        chain(Convention::torch()),
+        chain(Convention::macs()),
+        chain(Convention::full()),
+    );
+    assert_eq!(
+        (m.forward, m.backward_params, m.backward_params_and_input),
+        (960, 1_020, 1_920)
+    );
+    // Full: the linear's bias add (60), the two ReLUs (60 + 1).
+    assert_eq!(f.forward - t.forward, 60 + 60 + 1, "{}", f.to_table());
+    assert!(f.backward_params > t.backward_params);
+}
+
+#[test]
+fn stride_padding_groups_and_dilation_by_hand() {
+    // Conv2d 4→6, k3, stride 2, padding 1, groups 2 on 9×9: output 5×5×6; per output 2·(4/2)·9.
+    let r = count(
+        |d| {
+            Conv2dConfig::new([4, 6], [3, 3])
+                .with_stride([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_groups(2)
+                .init(d)
+        },
+        [1, 4, 9, 9],
+        |m, x| m.forward(x),
+        Convention::torch(),
+    );
+    assert_eq!(torch(&r), (150 * 36, 150 * 36, 2 * 150 * 36));
+    // Conv1d 2→3, k3, dilation 2 on 10: output 10 − 4 = 6; per output 2·2·3.
+    let r = count(
+        |d| {
+            Conv1dConfig::new(2, 3, 3)
+                .with_dilation(2)
+                .with_padding(PaddingConfig1d::Valid)
+                .init(d)
+        },
+        [1, 2, 10],
+        |m, x| m.forward(x),
+        Convention::torch(),
+    );
+    assert_eq!(r.forward, 18 * 12);
+}
+
+#[test]
+fn counts_scale_linearly_with_batch() {
+    let at = |b| {
+        count(
+            |d| Conv1dConfig::new(16, 32, 5).init(d),
+            [b, 16, 50],
+            |m, x| m.forward(x),
+            Convention::full(),
+        )
+    };
+    let (one, seven) = (at(1), at(7));
+    assert_eq!(seven.forward, 7 * one.forward);
+    assert_eq!(seven.backward_params_and_input, 7 * one.backward_params_and_input);
+}
+
+#[test]
+fn an_op_without_a_rule_is_reported_not_zero() {
+    let r = capture(|cx| {
+        let x = cx.input(Tensor::<2>::zeros([3, 8], cx.device()));
+        let _ = x.sort(1);
+    })
+    .unwrap()
+    .count(&Convention::full());
+    assert_eq!(r.unsupported.get("Sort"), Some(&1), "{:?}", r.unsupported);
+    assert!(r.to_table().contains("UNSUPPORTED: Sort ×1"));
+}
+
+#[test]
+fn json_round_trips_and_carries_big_counts_as_strings() {
+    let r = chain(Convention::full());
+    let json = r.to_json();
+    assert_eq!(json["forward_str"], serde_json::Value::String(r.forward.to_string()));
+    let back: Report = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
+}
