@@ -67,10 +67,62 @@ impl PopulationConfig {
     }
 
     /// Builds N independently initialised neurons as one population.
+    ///
+    /// Each stacked parameter is drawn at once from the stage's own initialiser with the
+    /// per-neuron fan-in and fan-out, so every member is distributed exactly as a
+    /// [`NeuronConfig::init`] neuron, without building N neurons and copying them (which also
+    /// kept the stacking out of a captured forward's op count).
     pub fn init(&self, device: &Device) -> Population {
         expect_valid(self.validate());
-        let neurons: Vec<Neuron> = (0..self.neurons).map(|_| self.neuron.init(device)).collect();
-        Population::from_neurons(&self.neuron, &neurons)
+        let (n, c) = (self.neurons, &self.neuron);
+        let (syn, den) = (&c.synapses, &c.dendrites);
+        let syn_in = if syn.mode == SynapseMode::Dense { syn.inputs } else { 1 };
+        let [kp, kd, kt] = den.kernel;
+        let taps = kp * kd * kt;
+        let (fan_in, fan_out) = (den.channels * taps, den.out_channels * taps);
+        let full = |v: f64| Param::from_tensor(Tensor::<1>::full([n], v, device));
+        let (log_scale, threshold, strength) = match c.summation.mode {
+            SummationMode::Linear => (None, None, None),
+            SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => {
+                (Some(full(scale.ln())), None, None)
+            }
+            SummationMode::Bistable {
+                threshold, strength, ..
+            } => (None, Some(full(threshold)), Some(full(strength))),
+        };
+        let k = c.soma.kernel;
+        Population {
+            synapse_weight: syn
+                .initializer
+                .init_with([n, syn.sites, syn_in], Some(syn_in), Some(syn.sites), device),
+            dendrite_weight: den.initializer.init_with(
+                [n, den.out_channels, den.channels, kp, kd, kt],
+                Some(fan_in),
+                Some(fan_out),
+                device,
+            ),
+            dendrite_bias: den.bias.then(|| {
+                den.initializer
+                    .init_with([n, den.out_channels], Some(fan_in), Some(fan_out), device)
+            }),
+            spike_gain: full(c.spike.gain),
+            spike_threshold: full(c.spike.threshold),
+            summation_log_scale: log_scale,
+            summation_threshold: threshold,
+            summation_strength: strength,
+            soma_weight: c.soma.initializer.init_with([n, 1, k], Some(k), Some(k), device),
+            soma_bias: c
+                .soma
+                .bias
+                .then(|| c.soma.initializer.init_with([n], Some(k), Some(k), device)),
+            axon_weight: c
+                .axon
+                .initializer
+                .init_with([n, c.axon.terminals], Some(1), Some(1), device),
+            dropout: c.dropout.init(),
+            spikes: c.spikes.init(),
+            config: c.clone(),
+        }
     }
 }
 
