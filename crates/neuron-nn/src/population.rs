@@ -142,6 +142,15 @@ fn stack_opt<const D: usize, const D2: usize>(
     params.collect::<Option<Vec<_>>>().map(|v| leaf(Tensor::stack(v, 0)))
 }
 
+/// Joins per-neuron parameters along their first axis (`[1]` each → `[N]`).
+fn cat<const D: usize>(params: impl Iterator<Item = Tensor<D>>) -> Param<Tensor<D>> {
+    leaf(Tensor::cat(params.collect(), 0))
+}
+
+fn cat_opt<const D: usize>(params: impl Iterator<Item = Option<Tensor<D>>>) -> Option<Param<Tensor<D>>> {
+    params.collect::<Option<Vec<_>>>().map(|v| leaf(Tensor::cat(v, 0)))
+}
+
 fn val<const D: usize>(p: &Option<Param<Tensor<D>>>) -> Option<Tensor<D>> {
     p.as_ref().map(|p| p.val())
 }
@@ -162,17 +171,13 @@ impl Population {
             synapse_weight: stack(each().map(|n| n.synapses.weight.val())),
             dendrite_weight: stack(each().map(|n| n.dendrites.weight.val())),
             dendrite_bias: stack_opt(each().map(|n| val(&n.dendrites.bias))),
-            spike_gain: leaf(Tensor::cat(each().map(|n| n.spike.gain.val()).collect(), 0)),
-            spike_threshold: leaf(Tensor::cat(each().map(|n| n.spike.threshold.val()).collect(), 0)),
-            summation_log_scale: stack_opt::<1, 2>(each().map(|n| val(&n.summation.log_scale)))
-                .map(|p| leaf(p.val().reshape([neurons.len()]))),
-            summation_threshold: stack_opt::<1, 2>(each().map(|n| val(&n.summation.threshold)))
-                .map(|p| leaf(p.val().reshape([neurons.len()]))),
-            summation_strength: stack_opt::<1, 2>(each().map(|n| val(&n.summation.strength)))
-                .map(|p| leaf(p.val().reshape([neurons.len()]))),
-            soma_weight: leaf(Tensor::cat(each().map(|n| n.soma.weight.val()).collect(), 0)),
-            soma_bias: val(&neurons[0].soma.bias)
-                .map(|_| leaf(Tensor::cat(each().map(|n| val(&n.soma.bias).unwrap()).collect(), 0))),
+            spike_gain: cat(each().map(|n| n.spike.gain.val())),
+            spike_threshold: cat(each().map(|n| n.spike.threshold.val())),
+            summation_log_scale: cat_opt(each().map(|n| val(&n.summation.log_scale))),
+            summation_threshold: cat_opt(each().map(|n| val(&n.summation.threshold))),
+            summation_strength: cat_opt(each().map(|n| val(&n.summation.strength))),
+            soma_weight: cat(each().map(|n| n.soma.weight.val())),
+            soma_bias: cat_opt(each().map(|n| val(&n.soma.bias))),
             axon_weight: stack(each().map(|n| n.axon.weight.val())),
             dropout: config.dropout.init(),
             spikes: config.spikes.init(),
