@@ -75,3 +75,31 @@ fn every_cell_and_population_runs_on_the_capture_device() {
     assert_eq!(report.forward, 4096 * (2 * 80 * 60 + 50));
     assert!(report.unsupported.is_empty(), "{:?}", report.unsupported);
 }
+
+#[test]
+fn a_purkinje_cells_rows_name_its_stages_and_add_up() {
+    let report = flop_count::capture(|cx| {
+        let device = cx.device().clone();
+        let neuron = NeuronConfig::purkinje().init(&device);
+        cx.params(&neuron);
+        let x = cx.input(Tensor::<3>::zeros([1, 100_000, 5], &device));
+        let _ = neuron.forward(x);
+    })
+    .unwrap()
+    .count(&flop_count::Convention::full());
+    let row = |p: &str| {
+        report
+            .modules
+            .iter()
+            .find(|m| m.path == p)
+            .unwrap_or_else(|| panic!("no row {p}: {:?}", report.modules))
+    };
+    // The expanded weight's GEMM is the dendrites' (computed from their weight alone).
+    assert!(row("dendrites").flops >= 50_000_000_000);
+    assert_eq!(row("dendrites").params, 50_000);
+    assert_eq!(row("synapses").params, 100_000);
+    assert_eq!(row("axon").params, 1000);
+    assert_eq!(report.modules.iter().map(|m| m.flops).sum::<u128>(), report.forward);
+    assert_eq!(report.modules.iter().map(|m| m.bytes).sum::<u128>(), report.bytes);
+    assert_eq!(report.params, 151_008);
+}

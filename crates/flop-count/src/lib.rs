@@ -26,8 +26,8 @@
 //! padded taps counted, only matmul and convolutions), multiply-accumulates, and `full` (every
 //! other op too, one rule per category, listed on [`OpCategory`]).
 //!
-//! Not yet here (tracked on the flop-count issue): per-module rows, `padding_aware`, counting
-//! an existing model by swapping its parameters, attention.
+//! Not yet here (tracked on the flop-count issue): `padding_aware`, counting an existing model
+//! by swapping its parameters, attention.
 
 mod rules;
 
@@ -95,6 +95,7 @@ pub struct Capture {
     device: Device,
     inputs: Vec<TensorId>,
     params: Vec<(TensorId, u128)>,
+    owners: BTreeMap<TensorId, String>,
 }
 
 fn id<const D: usize>(t: &Tensor<D>) -> TensorId {
@@ -104,12 +105,35 @@ fn id<const D: usize>(t: &Tensor<D>) -> TensorId {
         .id()
 }
 
-struct ParamIds<'a>(&'a mut Vec<(TensorId, u128)>);
+/// Collects each parameter's capture tensor id, size and owning module path. Burn's derive
+/// calls `enter_module` with each field name (the parameter's own included), so the path of
+/// the module that owns a parameter is the stack without its last entry.
+struct ParamIds<'a> {
+    out: &'a mut Vec<(TensorId, u128)>,
+    owners: &'a mut BTreeMap<TensorId, String>,
+    path: Vec<String>,
+}
 
 impl ModuleVisitor for ParamIds<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let t = param.val();
-        self.0.push((id(&t), t.shape().num_elements() as u128));
+        let tid = id(&t);
+        self.out.push((tid, t.shape().num_elements() as u128));
+        let module = &self.path[..self.path.len().saturating_sub(1)];
+        let module = if module.is_empty() {
+            "(root)".to_string()
+        } else {
+            module.join(".")
+        };
+        self.owners.insert(tid, module);
     }
 }
 
@@ -127,7 +151,11 @@ impl Capture {
 
     /// Declares a module's parameters (they need gradients).
     pub fn params<M: Module>(&mut self, module: &M) {
-        module.visit(&mut ParamIds(&mut self.params));
+        module.visit(&mut ParamIds {
+            out: &mut self.params,
+            owners: &mut self.owners,
+            path: Vec::new(),
+        });
     }
 }
 
@@ -137,6 +165,7 @@ pub struct Graph {
     pub operations: Vec<OperationIr>,
     inputs: Vec<TensorId>,
     params: Vec<(TensorId, u128)>,
+    owners: BTreeMap<TensorId, String>,
 }
 
 /// Records what `f` does on a fresh capture device. `f` builds the model and its inputs there
@@ -147,6 +176,7 @@ pub fn capture(f: impl FnOnce(&mut Capture)) -> Result<Graph, CountError> {
         device: device.clone(),
         inputs: Vec::new(),
         params: Vec::new(),
+        owners: BTreeMap::new(),
     };
     let graph = device
         .capture_scope(|scope| {
@@ -158,6 +188,7 @@ pub fn capture(f: impl FnOnce(&mut Capture)) -> Result<Graph, CountError> {
         operations: graph.graph.operations,
         inputs: cx.inputs,
         params: cx.params,
+        owners: cx.owners,
     })
 }
 
@@ -171,6 +202,29 @@ pub struct OpRow {
     /// Bytes read and written by these ops (inputs + outputs; views counted as copies).
     pub bytes: u128,
 }
+
+/// One module's share of a forward.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleRow {
+    /// Field path from the root module (`dendrites`, `granule.synapses`), or `(unattributed)`.
+    pub path: String,
+    /// Forward count in the convention's unit.
+    pub flops: u128,
+    /// Parameters this module owns directly.
+    pub params: u128,
+    /// Bytes read and written by its ops.
+    pub bytes: u128,
+}
+
+impl ModuleRow {
+    /// FLOPs per byte moved.
+    pub fn arithmetic_intensity(&self) -> f64 {
+        self.flops as f64 / self.bytes.max(1) as f64
+    }
+}
+
+/// Name of the row for operations no module owns.
+pub const UNATTRIBUTED: &str = "(unattributed)";
 
 /// Totals of a captured forward under one convention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +243,10 @@ pub struct Report {
     pub bytes: u128,
     /// Per op kind.
     pub by_op: BTreeMap<String, OpRow>,
+    /// Per module. An op belongs to the module whose parameter it reads, directly or through
+    /// tensors computed from parameters alone (an expanded weight); ops that read none (an
+    /// activation between layers) go to [`UNATTRIBUTED`]. Rows add up to the totals.
+    pub modules: Vec<ModuleRow>,
     /// Ops without a rule: name and count. Never silently zero.
     pub unsupported: BTreeMap<String, u64>,
 }
@@ -225,6 +283,20 @@ impl Report {
             "total forward {}  backward (params) {}  backward (params+input) {}  params {}  bytes {}\n",
             self.forward, self.backward_params, self.backward_params_and_input, self.params, self.bytes
         );
+        out += &format!(
+            "\n{:<32} {:>22} {:>12} {:>16} {:>10}\n",
+            "module", "forward", "params", "bytes", "FLOP/B"
+        );
+        for m in &self.modules {
+            out += &format!(
+                "{:<32} {:>22} {:>12} {:>16} {:>10.3}\n",
+                m.path,
+                m.flops,
+                m.params,
+                m.bytes,
+                m.arithmetic_intensity()
+            );
+        }
         for (name, n) in &self.unsupported {
             out += &format!("UNSUPPORTED: {name} ×{n} (not counted)\n");
         }
@@ -251,11 +323,21 @@ impl Graph {
             params.iter().chain(&inputs).copied().collect::<HashSet<_>>(),
         ];
         let mut backward = [0u128; 2];
+        // Owner of each parameter-derived tensor (parameters, and what is computed from them alone).
+        let mut owner: BTreeMap<TensorId, String> = self.owners.clone();
+        let mut modules: BTreeMap<String, ModuleRow> = BTreeMap::new();
         let add = |a: u128, b: u128| a.checked_add(b).expect("flop-count: count overflows u128");
         for op in &self.operations {
             let (name, category) = classify(op);
             if matches!(category, OpCategory::Creation | OpCategory::Bookkeeping) {
                 continue;
+            }
+            let op_owner = op.inputs().find_map(|t| owner.get(&t.id).cloned());
+            let param_derived = op.inputs().all(|t| owner.contains_key(&t.id) || !t.dtype.is_float());
+            if let (Some(o), true) = (&op_owner, param_derived) {
+                for out in op.outputs() {
+                    owner.insert(out.id, o.clone());
+                }
             }
             if category == OpCategory::Unknown {
                 *unsupported.entry(name).or_insert(0) += 1;
@@ -269,6 +351,13 @@ impl Graph {
             row.count += 1;
             row.forward = add(row.forward, cost.forward);
             row.bytes = add(row.bytes, moved);
+            let path = op_owner.unwrap_or_else(|| UNATTRIBUTED.to_string());
+            let m = modules.entry(path.clone()).or_insert_with(|| ModuleRow {
+                path,
+                ..Default::default()
+            });
+            m.flops = add(m.flops, cost.forward);
+            m.bytes = add(m.bytes, moved);
             for (mode, set) in needs.iter_mut().enumerate() {
                 let grads: Vec<bool> = op.inputs().map(|t| set.contains(&t.id)).collect();
                 if !grads.iter().any(|g| *g) {
@@ -282,13 +371,23 @@ impl Graph {
                 }
             }
         }
+        let unique: BTreeMap<TensorId, u128> = self.params.iter().copied().collect();
+        for (tid, n) in &unique {
+            let path = &self.owners[tid];
+            let m = modules.entry(path.clone()).or_insert_with(|| ModuleRow {
+                path: path.clone(),
+                ..Default::default()
+            });
+            m.params += n;
+        }
         Report {
+            modules: modules.into_values().collect(),
             convention: *convention,
             forward,
             backward_params: backward[0],
             backward_params_and_input: backward[1],
             // A module declared twice is counted once.
-            params: self.params.iter().copied().collect::<BTreeMap<_, _>>().values().sum(),
+            params: unique.values().sum(),
             bytes,
             by_op,
             unsupported,

@@ -177,3 +177,21 @@ fn json_round_trips_and_carries_big_counts_as_strings() {
     let back: Report = serde_json::from_value(json).unwrap();
     assert_eq!(back, r);
 }
+
+#[test]
+fn module_rows_add_up_to_the_totals() {
+    let r = chain(Convention::full());
+    let paths: Vec<&str> = r.modules.iter().map(|m| m.path.as_str()).collect();
+    assert!(paths.contains(&"linear") && paths.contains(&"conv"), "{paths:?}");
+    let sum = |f: fn(&flop_count::ModuleRow) -> u128| r.modules.iter().map(f).sum::<u128>();
+    assert_eq!(sum(|m| m.flops), r.forward);
+    assert_eq!(sum(|m| m.bytes), r.bytes);
+    assert_eq!(sum(|m| m.params), r.params);
+    let row = |p: &str| r.modules.iter().find(|m| m.path == p).unwrap().clone();
+    // The linear's matmul (1800) and bias add (60); the conv (120, bias inside the op).
+    assert_eq!(row("linear").flops, 1_860);
+    assert_eq!(row("conv").flops, 120);
+    assert_eq!((row("linear").params, row("conv").params), (15 * 60 + 60, 60 + 1));
+    // The ReLUs read no parameter: unattributed.
+    assert_eq!(row(flop_count::UNATTRIBUTED).flops, 61);
+}
