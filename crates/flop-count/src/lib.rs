@@ -26,8 +26,10 @@
 //! padded taps counted, only matmul and convolutions), multiply-accumulates, and `full` (every
 //! other op too, one rule per category, listed on [`OpCategory`]).
 //!
-//! Not yet here (tracked on the flop-count issue): `padding_aware`, counting an existing model
-//! by swapping its parameters, attention.
+//! A model that already exists (trained elsewhere) is counted through [`Capture::model`], which
+//! swaps its parameters for shape-only capture tensors.
+//!
+//! Not yet here (tracked on the flop-count issue): `padding_aware`, attention.
 
 mod rules;
 
@@ -137,7 +139,29 @@ impl ModuleVisitor for ParamIds<'_> {
     }
 }
 
+/// Swaps each parameter for a capture tensor of the same shape: counting a model that already
+/// exists (trained on flex, on a GPU) without copying its data to the capture device.
+struct ToCapture<'a> {
+    device: &'a Device,
+}
+
+impl burn::module::ModuleMapper for ToCapture<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        // `lazy_shape` reads no data (and initialises nothing).
+        Param::initialized(param.id, Tensor::<D>::zeros(param.lazy_shape(), self.device))
+    }
+}
+
 impl Capture {
+    /// Brings an existing model into the scope and declares its parameters: each parameter is
+    /// replaced by a capture tensor of the same shape and id, so no weight data is copied. Pass
+    /// a clone to keep the original.
+    pub fn model<M: Module>(&mut self, model: M) -> M {
+        let model = model.map(&mut ToCapture { device: &self.device });
+        self.params(&model);
+        model
+    }
+
     /// The capture device: build the model and its inputs here.
     pub fn device(&self) -> &Device {
         &self.device

@@ -195,3 +195,28 @@ fn module_rows_add_up_to_the_totals() {
     // The ReLUs read no parameter: unattributed.
     assert_eq!(row(flop_count::UNATTRIBUTED).flops, 61);
 }
+
+#[test]
+fn an_existing_model_counts_without_copying_its_weights() {
+    let flex = burn::tensor::Device::flex();
+    let trained = LinearConfig::new(1000, 10).init(&flex);
+    let _ = trained.forward(Tensor::<2>::ones([1, 1000], &flex)); // weights exist on flex
+    let graph = capture(|cx| {
+        let model = cx.model(trained.clone());
+        let x = cx.input(Tensor::<2>::zeros([4, 1000], cx.device()));
+        let _ = model.forward(x);
+    })
+    .unwrap();
+    // No operation carries data onto the capture device.
+    assert!(
+        !graph
+            .operations
+            .iter()
+            .any(|op| matches!(op, burn_ir::OperationIr::Init(_)))
+    );
+    let r = graph.count(&Convention::torch());
+    assert_eq!(torch(&r), (2 * 4 * 1000 * 10, 2 * 4 * 1000 * 10, 4 * 4 * 1000 * 10));
+    assert_eq!(r.params, 1000 * 10 + 10);
+    // The original is untouched and still computes on flex.
+    assert_eq!(trained.forward(Tensor::<2>::ones([1, 1000], &flex)).dims(), [1, 10]);
+}
