@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example count_flops -- --model granule|purkinje|pyramidal \
-//!     [--population N] [--convention torch|macs|full] [--json]
+//!     [--population N] [--convention torch|macs|full|padding-aware] [--json]
 //! ```
 
 mod common;
@@ -31,8 +31,10 @@ fn main() {
         "torch" => Convention::torch(),
         "macs" => Convention::macs(),
         "full" => Convention::full(),
-        "padding-aware" => fail("--convention padding-aware is not implemented yet"),
-        other => fail(&format!("unknown --convention {other}: torch, macs or full")),
+        "padding-aware" => Convention::padding_aware(),
+        other => fail(&format!(
+            "unknown --convention {other}: torch, macs, full or padding-aware"
+        )),
     };
     let population: Option<usize> = value("--population").map(|n| {
         n.parse()

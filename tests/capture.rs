@@ -103,3 +103,24 @@ fn a_purkinje_cells_rows_name_its_stages_and_add_up() {
     assert_eq!(report.modules.iter().map(|m| m.bytes).sum::<u128>(), report.bytes);
     assert_eq!(report.params, 151_008);
 }
+
+#[test]
+fn padding_aware_sees_the_direct_dendrite_paths_explicit_padding() {
+    let aware = |algorithm| {
+        flop_count::capture(|cx| {
+            let device = cx.device().clone();
+            let dendrites = DendritesConfig::new(4, 4, [3, 4, 5])
+                .with_algorithm(algorithm)
+                .init(&device);
+            let _ = dendrites.forward(Tensor::<3>::zeros([1, 16, 5], &device));
+        })
+        .unwrap()
+        .count(&flop_count::Convention::padding_aware())
+        .forward
+    };
+    // Taps inside the grid per axis, by hand: positions (k3, same) 2+3+3+2 = 10; dendrites
+    // (k4, 1 before) 3+4+3+2 = 12; time (k5, causal) 1+2+3+4+5 = 15. Dense: 2·80·60 = 9600.
+    assert_eq!(aware(DendriteAlgorithm::Direct), 2 * 10 * 12 * 15);
+    // The expanded path's zeros are inside a GEMM: it cannot see them and counts in full.
+    assert_eq!(aware(DendriteAlgorithm::Expanded), 9600);
+}

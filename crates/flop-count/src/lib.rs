@@ -66,6 +66,12 @@ pub struct Convention {
     pub unit: Unit,
     /// Count every op (elementwise, reductions, activations, pooling), not only matmul/conv.
     pub full: bool,
+    /// Count only convolution taps that land inside the input (XLA's convention), including
+    /// padding applied by a zero `pad` right before an unpadded convolution. It cannot see zeros
+    /// built into other arithmetic: an im2col + GEMM (the `Dendrites` expanded path) counts in
+    /// full.
+    #[serde(default)]
+    pub padding_aware: bool,
 }
 
 impl Convention {
@@ -74,20 +80,28 @@ impl Convention {
         Self {
             unit: Unit::Flops,
             full: false,
+            padding_aware: false,
         }
     }
     /// Multiply-accumulates of matmul and convolutions.
     pub fn macs() -> Self {
         Self {
             unit: Unit::Macs,
-            full: false,
+            ..Self::torch()
         }
     }
     /// torch's counts plus one FLOP per element for every other computing op ([`OpCategory`]).
     pub fn full() -> Self {
         Self {
-            unit: Unit::Flops,
             full: true,
+            ..Self::torch()
+        }
+    }
+    /// torch's convention, counting only convolution taps inside the input.
+    pub fn padding_aware() -> Self {
+        Self {
+            padding_aware: true,
+            ..Self::torch()
         }
     }
 }
@@ -350,6 +364,8 @@ impl Graph {
         // Owner of each parameter-derived tensor (parameters, and what is computed from them alone).
         let mut owner: BTreeMap<TensorId, String> = self.owners.clone();
         let mut modules: BTreeMap<String, ModuleRow> = BTreeMap::new();
+        // Outputs of zero-padding ops: their unpadded shape and padding, for padding_aware.
+        let mut pads = rules::Pads::new();
         let add = |a: u128, b: u128| a.checked_add(b).expect("flop-count: count overflows u128");
         for op in &self.operations {
             let (name, category) = classify(op);
@@ -367,7 +383,8 @@ impl Graph {
                 *unsupported.entry(name).or_insert(0) += 1;
                 continue;
             }
-            let cost = rules::cost(op, category, convention);
+            rules::record_pad(op, &mut pads);
+            let cost = rules::cost(op, category, convention, &pads);
             let moved = rules::bytes(op);
             forward = add(forward, cost.forward);
             bytes = add(bytes, moved);

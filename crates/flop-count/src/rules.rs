@@ -1,6 +1,8 @@
 //! Per-op rules: what each recorded operation costs forward, and per operand backward.
 
-use burn_ir::{ModuleOperationIr, OperationIr, TensorIr};
+use std::collections::HashMap;
+
+use burn_ir::{ModuleOperationIr, NumericOperationIr, OperationIr, PadModeIr, ScalarIr, TensorId, TensorIr};
 
 use crate::{Convention, Unit};
 
@@ -282,7 +284,93 @@ fn mul(a: u128, b: u128) -> u128 {
     a.checked_mul(b).expect("flop-count: count overflows u128")
 }
 
-pub(crate) fn cost(op: &OperationIr, category: OpCategory, convention: &Convention) -> Cost {
+/// Zero-padded tensors: id → (shape before padding, `(before, after)` per dimension).
+pub(crate) type Pads = HashMap<TensorId, (Vec<usize>, Vec<(usize, usize)>)>;
+
+/// Remembers a constant-zero `pad`'s output, so a convolution reading it can see the padding.
+pub(crate) fn record_pad(op: &OperationIr, pads: &mut Pads) {
+    let pad = match op {
+        OperationIr::NumericFloat(_, NumericOperationIr::Pad(p)) => p,
+        _ => return,
+    };
+    let zero = matches!(pad.mode, PadModeIr::Constant(ScalarIr::Float(v)) if v == 0.0)
+        || matches!(pad.mode, PadModeIr::Constant(ScalarIr::Int(0)));
+    if zero {
+        pads.insert(pad.out.id, (pad.input.shape.to_vec(), pad.padding.clone()));
+    }
+}
+
+/// A convolution's stride, `(before, after)` padding and dilation, per spatial axis.
+type Geometry = (Vec<usize>, Vec<(usize, usize)>, Vec<usize>);
+
+fn conv_geometry(m: &ModuleOperationIr) -> Option<Geometry> {
+    let sym = |p: &[usize]| p.iter().map(|&x| (x, x)).collect::<Vec<_>>();
+    Some(match m {
+        ModuleOperationIr::Conv1d(c) => (
+            c.options.stride.to_vec(),
+            c.options.padding.to_vec(),
+            c.options.dilation.to_vec(),
+        ),
+        ModuleOperationIr::Conv2d(c) => (
+            c.options.stride.to_vec(),
+            c.options.padding.to_vec(),
+            c.options.dilation.to_vec(),
+        ),
+        ModuleOperationIr::Conv3d(c) => (
+            c.options.stride.to_vec(),
+            sym(&c.options.padding),
+            c.options.dilation.to_vec(),
+        ),
+        _ => return None,
+    })
+}
+
+/// Pairs (output position, tap) whose input index `o·s + k·d − before` lies in `[0, n)`.
+fn taps_inside(n: usize, out: usize, k: usize, s: usize, d: usize, before: usize) -> u128 {
+    let mut inside = 0u128;
+    for o in 0..out {
+        for j in 0..k {
+            let i = (o * s + j * d) as isize - before as isize;
+            if i >= 0 && (i as usize) < n {
+                inside += 1;
+            }
+        }
+    }
+    inside
+}
+
+/// Multiply-adds of a convolution counting only taps inside the (unpadded) input.
+fn conv_macs_inside(op: &OperationIr, m: &ModuleOperationIr, pads: &Pads) -> Option<u128> {
+    let (stride, padding, dilation) = conv_geometry(m)?;
+    let ins: Vec<&TensorIr> = op.inputs().collect();
+    let (x, w, out) = (ins[0], ins[1], op.outputs().next()?);
+    let spatial = stride.len();
+    let rank = x.shape.len();
+    // Padding a zero `pad` applied to the spatial axes just before (none elsewhere).
+    let (shape, extra): (Vec<usize>, Vec<(usize, usize)>) = match pads.get(&x.id) {
+        Some((shape, pairs)) if pairs[..rank - spatial].iter().all(|p| *p == (0, 0)) => {
+            (shape.clone(), pairs[rank - spatial..].to_vec())
+        }
+        _ => (x.shape.to_vec(), vec![(0, 0); spatial]),
+    };
+    let mut inside = 1u128;
+    for a in 0..spatial {
+        let n = shape[rank - spatial + a];
+        let before = padding[a].0 + extra[a].0;
+        let k = w.shape[2 + a];
+        inside = mul(
+            inside,
+            taps_inside(n, out.shape[2 + a], k, stride[a], dilation[a], before),
+        );
+    }
+    // batch × C_out × (C_in / groups) × taps inside.
+    Some(mul(
+        mul(out.shape[0] as u128 * out.shape[1] as u128, w.shape[1] as u128),
+        inside,
+    ))
+}
+
+pub(crate) fn cost(op: &OperationIr, category: OpCategory, convention: &Convention, pads: &Pads) -> Cost {
     let per_mac = match convention.unit {
         Unit::Flops => 2,
         Unit::Macs => 1,
@@ -295,6 +383,7 @@ pub(crate) fn cost(op: &OperationIr, category: OpCategory, convention: &Conventi
         (OpCategory::Matmul, _) | (OpCategory::Linear, _) => {
             Some(mul(out_elems, *ins[0].shape.last().unwrap_or(&0) as u128))
         }
+        (OpCategory::Conv, OperationIr::Module(m)) if convention.padding_aware => conv_macs_inside(op, m, pads),
         (OpCategory::Conv, _) => {
             let w = ins[1];
             Some(mul(out_elems, elems(w) / w.shape[0].max(1) as u128))

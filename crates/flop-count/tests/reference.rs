@@ -220,3 +220,36 @@ fn an_existing_model_counts_without_copying_its_weights() {
     // The original is untouched and still computes on flex.
     assert_eq!(trained.forward(Tensor::<2>::ones([1, 1000], &flex)).dims(), [1, 10]);
 }
+
+#[test]
+fn padding_aware_counts_only_taps_inside_the_input() {
+    // Conv2d 1→1, k3, padding 1 on 4×4: per axis the 4 outputs see 2, 3, 3, 2 real taps.
+    let conv = |convention| {
+        count(
+            |d| {
+                Conv2dConfig::new([1, 1], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .init(d)
+            },
+            [1, 1, 4, 4],
+            |m, x| m.forward(x),
+            convention,
+        )
+    };
+    assert_eq!(conv(Convention::torch()).forward, 2 * 16 * 9);
+    let aware = conv(Convention::padding_aware());
+    assert_eq!(aware.forward, 2 * 10 * 10);
+    assert_eq!(aware.backward_params_and_input, 2 * aware.forward);
+
+    // Causal padding applied with `pad` before an unpadded conv1d (k3 on 6 steps): 1, 2, 3, 3, 3, 3.
+    let traced = |convention| {
+        count(
+            |d| Conv1dConfig::new(1, 1, 3).with_padding(PaddingConfig1d::Valid).init(d),
+            [1, 1, 6],
+            |m, x| m.forward(x.pad([(2, 0)], burn::tensor::ops::PadMode::Constant(0.0))),
+            convention,
+        )
+    };
+    assert_eq!(traced(Convention::torch()).forward, 2 * 6 * 3);
+    assert_eq!(traced(Convention::padding_aware()).forward, 2 * 15);
+}
