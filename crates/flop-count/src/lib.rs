@@ -248,6 +248,8 @@ pub struct ModuleRow {
     pub path: String,
     /// Forward count in the convention's unit.
     pub flops: u128,
+    /// Forward multiply-accumulates of its matmuls and convolutions (convention's padding rule).
+    pub macs: u128,
     /// Parameters this module owns directly.
     pub params: u128,
     /// Bytes read and written by its ops.
@@ -327,9 +329,10 @@ impl Report {
         );
         for m in &self.modules {
             out += &format!(
-                "{:<32} {:>22} {:>12} {:>16} {:>10.3}\n",
+                "{:<32} {:>22} {:>20} {:>12} {:>16} {:>10.3}\n",
                 m.path,
                 m.flops,
+                m.macs,
                 m.params,
                 m.bytes,
                 m.arithmetic_intensity()
@@ -385,6 +388,16 @@ impl Graph {
             }
             rules::record_pad(op, &mut pads);
             let cost = rules::cost(op, category, convention, &pads);
+            let macs = rules::cost(
+                op,
+                category,
+                &Convention {
+                    unit: Unit::Macs,
+                    full: false,
+                    ..*convention
+                },
+                &pads,
+            );
             let moved = rules::bytes(op);
             forward = add(forward, cost.forward);
             bytes = add(bytes, moved);
@@ -398,6 +411,7 @@ impl Graph {
                 ..Default::default()
             });
             m.flops = add(m.flops, cost.forward);
+            m.macs = add(m.macs, macs.forward);
             m.bytes = add(m.bytes, moved);
             for (mode, set) in needs.iter_mut().enumerate() {
                 let grads: Vec<bool> = op.inputs().map(|t| set.contains(&t.id)).collect();

@@ -191,6 +191,11 @@ fn module_rows_add_up_to_the_totals() {
     // The linear's matmul (1800) and bias add (60); the conv (120, bias inside the op).
     assert_eq!(row("linear").flops, 1_860);
     assert_eq!(row("conv").flops, 120);
+    assert_eq!(
+        (row("linear").macs, row("conv").macs),
+        (900, 60),
+        "MACs exclude the elementwise ops"
+    );
     assert_eq!((row("linear").params, row("conv").params), (15 * 60 + 60, 60 + 1));
     // The ReLUs read no parameter: unattributed.
     assert_eq!(row(flop_count::UNATTRIBUTED).flops, 61);
