@@ -102,6 +102,13 @@ fn a_purkinje_cells_rows_name_its_stages_and_add_up() {
     assert_eq!(report.modules.iter().map(|m| m.flops).sum::<u128>(), report.forward);
     assert_eq!(report.modules.iter().map(|m| m.bytes).sum::<u128>(), report.bytes);
     assert_eq!(report.params, 151_008);
+    // Parameter-free stages are named by the Neuron's scopes, not left unattributed.
+    assert!(row("summation").bytes > 0 && row("soma").flops > 0);
+    assert!(
+        report.modules.iter().all(|m| m.path != flop_count::UNATTRIBUTED),
+        "{:?}",
+        report.modules
+    );
 }
 
 #[test]

@@ -42,6 +42,39 @@ use serde::{Deserialize, Serialize};
 
 pub use rules::{OpCategory, classify};
 
+/// Prefix of the marker ops [`scope`] records.
+const MARK_BEGIN: &str = "flop-count/begin/";
+const MARK_END: &str = "flop-count/end";
+
+/// Names the operations `f` records on the capture device: they are attributed to `name` in
+/// [`Report::modules`] unless they read a declared parameter (whose module path wins). Scopes
+/// nest (`outer/inner`). On any other device this only runs `f`, so modules can call it in every
+/// `forward` at no cost.
+pub fn scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
+    let capture = match device.as_dispatch() {
+        burn_dispatch::DispatchDevice::Capture(d) => Some(*d),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    };
+    let mark = |id: &str| {
+        if let Some(d) = &capture {
+            use burn_router::RouterClient;
+            let client = burn_router::get_client::<burn_capture::CaptureChannel>(d);
+            let marker = burn_ir::CustomOpIr {
+                id: id.to_string(),
+                inputs: vec![],
+                outputs: vec![],
+                scalars: vec![],
+            };
+            client.register_op(OperationIr::Custom(marker));
+        }
+    };
+    mark(&format!("{MARK_BEGIN}{name}"));
+    let r = f();
+    mark(MARK_END);
+    r
+}
+
 /// What went wrong while capturing.
 #[derive(Debug, thiserror::Error)]
 pub enum CountError {
@@ -284,8 +317,8 @@ pub struct Report {
     /// Per op kind.
     pub by_op: BTreeMap<String, OpRow>,
     /// Per module. An op belongs to the module whose parameter it reads, directly or through
-    /// tensors computed from parameters alone (an expanded weight); ops that read none (an
-    /// activation between layers) go to [`UNATTRIBUTED`]. Rows add up to the totals.
+    /// tensors computed from parameters alone (an expanded weight); else to the innermost
+    /// [`scope`] it was recorded in; else to [`UNATTRIBUTED`]. Rows add up to the totals.
     pub modules: Vec<ModuleRow>,
     /// Ops without a rule: name and count. Never silently zero.
     pub unsupported: BTreeMap<String, u64>,
@@ -369,8 +402,16 @@ impl Graph {
         let mut modules: BTreeMap<String, ModuleRow> = BTreeMap::new();
         // Outputs of zero-padding ops: their unpadded shape and padding, for padding_aware.
         let mut pads = rules::Pads::new();
+        let mut scopes: Vec<String> = Vec::new();
         let add = |a: u128, b: u128| a.checked_add(b).expect("flop-count: count overflows u128");
         for op in &self.operations {
+            if let OperationIr::Custom(c) = op {
+                if let Some(name) = c.id.strip_prefix(MARK_BEGIN) {
+                    scopes.push(name.to_string());
+                } else if c.id == MARK_END {
+                    scopes.pop();
+                }
+            }
             let (name, category) = classify(op);
             if matches!(category, OpCategory::Creation | OpCategory::Bookkeeping) {
                 continue;
@@ -405,7 +446,13 @@ impl Graph {
             row.count += 1;
             row.forward = add(row.forward, cost.forward);
             row.bytes = add(row.bytes, moved);
-            let path = op_owner.unwrap_or_else(|| UNATTRIBUTED.to_string());
+            let path = op_owner.unwrap_or_else(|| {
+                if scopes.is_empty() {
+                    UNATTRIBUTED.to_string()
+                } else {
+                    scopes.join("/")
+                }
+            });
             let m = modules.entry(path.clone()).or_insert_with(|| ModuleRow {
                 path,
                 ..Default::default()

@@ -258,3 +258,30 @@ fn padding_aware_counts_only_taps_inside_the_input() {
     assert_eq!(traced(Convention::torch()).forward, 2 * 6 * 3);
     assert_eq!(traced(Convention::padding_aware()).forward, 2 * 15);
 }
+
+#[test]
+fn scopes_name_the_rows_of_parameter_free_ops() {
+    let r = capture(|cx| {
+        let model = Chain {
+            linear: LinearConfig::new(15, 60).init(cx.device()),
+            conv: Conv3dConfig::new([1, 1], [3, 4, 5]).init(cx.device()),
+            relu: Relu::new(),
+        };
+        cx.params(&model);
+        let device = cx.device().clone();
+        let x = cx.input(Tensor::<2>::zeros([1, 15], &device));
+        let h = flop_count::scope(&device, "hidden", || model.relu.forward(model.linear.forward(x)));
+        let _ = model.relu.forward(model.conv.forward(h.reshape([1, 1, 3, 4, 5])));
+    })
+    .unwrap()
+    .count(&Convention::full());
+    let row = |p: &str| r.modules.iter().find(|m| m.path == p).map(|m| m.flops);
+    // The linear's ops read its parameters and stay "linear"; the ReLU inside the scope is named.
+    assert_eq!(row("linear"), Some(1_860));
+    assert_eq!(row("hidden"), Some(60));
+    assert_eq!(row(flop_count::UNATTRIBUTED), Some(1));
+    assert_eq!(r.modules.iter().map(|m| m.flops).sum::<u128>(), r.forward);
+    // Off the capture device the scope only runs its closure.
+    let flex = burn::tensor::Device::flex();
+    assert_eq!(flop_count::scope(&flex, "x", || 41 + 1), 42);
+}

@@ -3,6 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
+use flop_count::scope;
 
 use crate::error::{ConfigError, ShapeError, expect_shape, expect_valid};
 use crate::*;
@@ -79,11 +80,17 @@ impl Neuron {
 
     /// [`Neuron::forward`] returning a wrong input shape as an error that names the cell.
     pub fn try_forward(&self, x: Tensor<3>) -> Result<Tensor<3>, ShapeError> {
+        // Each stage in a FLOP-counter scope named as its field, so its parameter-free ops
+        // (the dendrites' im2col, the rates) get the stage's row; a no-op off the capture device.
+        let d = x.device();
         let drive = self.synapses.try_forward(x).map_err(|e| e.within(&self.name))?; // [B, S, T]
-        let potential = self.spike.forward(self.dendrites.forward(drive)); // [B, C, P, D, T]
-        let rate = self.soma.forward(self.summation.forward(potential)); // [B, T]
-        let fired = self.spikes.forward(self.dropout.forward(rate)); // [B, T]
-        Ok(self.axon.forward(fired)) // [B, terminals, T]
+        let v = scope(&d, "dendrites", || self.dendrites.forward(drive)); // [B, C, P, D, T]
+        let potential = scope(&d, "spike", || self.spike.forward(v));
+        let drive = scope(&d, "summation", || self.summation.forward(potential)); // [B, T]
+        let rate = scope(&d, "soma", || self.soma.forward(drive)); // [B, T]
+        let blocked = scope(&d, "dropout", || self.dropout.forward(rate));
+        let fired = scope(&d, "spikes", || self.spikes.forward(blocked)); // [B, T]
+        Ok(scope(&d, "axon", || self.axon.forward(fired))) // [B, terminals, T]
     }
 }
 
