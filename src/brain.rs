@@ -122,7 +122,6 @@ pub struct CellRow {
 fn count_cell(cell: &CellType) -> (u128, u128, u128) {
     let steps = cell.time_steps;
     let config = cell.config.clone();
-    let mut dendrite = 0;
     let report = capture(|cx| {
         let device = cx.device().clone();
         let neuron = config.init(&device);
@@ -132,11 +131,11 @@ fn count_cell(cell: &CellType) -> (u128, u128, u128) {
     })
     .expect("capture")
     .count(&Convention::torch());
-    for m in &report.modules {
-        if m.path == "dendrites" {
-            dendrite = m.flops;
-        }
-    }
+    let dendrite = report
+        .modules
+        .iter()
+        .find(|m| m.path == "dendrites")
+        .map_or(0, |m| m.flops);
     (report.forward, dendrite, report.bytes)
 }
 

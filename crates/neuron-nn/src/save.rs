@@ -30,17 +30,7 @@ pub enum LoadError {
 /// then renamed, so an interrupted save leaves the previous file intact.
 pub fn save_module<M: Module + Clone>(module: &M, path: impl AsRef<Path>) -> std::io::Result<()> {
     let path = path.as_ref();
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.{}.tmp.bpk", name.to_string_lossy(), std::process::id()));
-    module
-        .clone()
-        .save_file(&tmp)
-        .map_err(|e| std::io::Error::other(format!("saving {}: {e}", path.display())))?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    write_atomic(path, &module_bytes(module, path)?)
 }
 
 /// Loads parameters saved by [`save_module`] into `module`, which must have the same structure

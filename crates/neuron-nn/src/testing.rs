@@ -10,17 +10,6 @@ pub fn seed_lock() -> MutexGuard<'static, ()> {
     SEED_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Largest absolute difference between two equally shaped tensors, read back to the host.
-pub fn max_abs_diff<const D: usize>(a: burn::tensor::Tensor<D>, b: burn::tensor::Tensor<D>) -> f32 {
-    assert_eq!(a.dims(), b.dims(), "shapes differ");
-    (a - b).abs().max().into_scalar::<f32>()
-}
-
-/// Largest absolute value.
-pub fn max_abs<const D: usize>(a: burn::tensor::Tensor<D>) -> f32 {
-    a.abs().max().into_scalar::<f32>()
-}
-
 /// A tensor's values on the host, as `f64`.
 pub fn values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f64> {
     t.into_data().iter::<f64>().collect()
