@@ -75,7 +75,8 @@ impl ShapeError {
     }
 }
 
-pub(crate) fn check_nonzero(module: &'static str, field: &'static str, v: usize) -> Result<(), ConfigError> {
+/// `Ok` when `v ≥ 1`, else [`ConfigError::Zero`] naming `module` and `field`.
+pub fn check_nonzero(module: &'static str, field: &'static str, v: usize) -> Result<(), ConfigError> {
     if v == 0 {
         Err(ConfigError::Zero { module, field })
     } else {
@@ -83,7 +84,8 @@ pub(crate) fn check_nonzero(module: &'static str, field: &'static str, v: usize)
     }
 }
 
-pub(crate) fn check_finite(module: &'static str, field: &'static str, v: f64) -> Result<(), ConfigError> {
+/// `Ok` when `v` is finite, else [`ConfigError::NotFinite`].
+pub fn check_finite(module: &'static str, field: &'static str, v: f64) -> Result<(), ConfigError> {
     if v.is_finite() {
         Ok(())
     } else {
@@ -95,8 +97,8 @@ pub(crate) fn check_finite(module: &'static str, field: &'static str, v: f64) ->
     }
 }
 
-/// Finite and strictly positive.
-pub(crate) fn check_positive(module: &'static str, field: &'static str, v: f64) -> Result<(), ConfigError> {
+/// `Ok` when `v` is finite and strictly positive, else the error naming `module` and `field`.
+pub fn check_positive(module: &'static str, field: &'static str, v: f64) -> Result<(), ConfigError> {
     check_finite(module, field, v)?;
     if v > 0.0 {
         Ok(())

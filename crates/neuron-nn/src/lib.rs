@@ -58,7 +58,7 @@ pub use population::{Population, PopulationConfig};
 pub use rate::RateFunction;
 pub use save::{
     Checkpoint, LoadError, load_checkpoint, load_module, load_with_config, save_checkpoint, save_module,
-    save_with_config,
+    save_with_config, write_atomic,
 };
 pub use soma::{Soma, SomaConfig};
 pub use summation::{Summation, SummationConfig, SummationMode};

@@ -66,8 +66,9 @@ const MAGIC: &[u8; 8] = b"NEURONNN";
 /// Format version of that container.
 const VERSION: u32 = 1;
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` through a temporary file in the same folder, synced, then renamed
+/// over `path`: readers see the old file or the new one, never a half-written one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
