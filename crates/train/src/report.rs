@@ -1,0 +1,216 @@
+//! What a run learned: kernels against the analytic propagator, D and τ read back from them,
+//! held-out rollouts against the simulator, and the mis-specified-Euler baseline.
+
+use burn::module::Module;
+use serde::Serialize;
+
+use crate::cable::{CableConfig, Kernel};
+use crate::data::{self, HELD_OUT_STREAM, Rng};
+use crate::learners::NAMES;
+use crate::session::{Session, TrainConfig};
+
+/// One learner's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnerReport {
+    /// `dendrites` (neuron_nn::Dendrites) or `conv` (burn's Conv2d).
+    pub name: &'static str,
+    /// D read back from the learned kernel (NaN, written `null`, when its sum is not positive).
+    pub d_learned: f64,
+    /// `|d_learned − d_true| / d_true`.
+    pub d_rel_err: f64,
+    /// τ read back from the learned kernel.
+    pub tau_learned: f64,
+    /// `|tau_learned − tau_true| / tau_true`.
+    pub tau_rel_err: f64,
+    /// Largest absolute tap error against the analytic `k`-step kernel.
+    pub kernel_max_abs_err: f64,
+    /// Relative L2 error of the taps.
+    pub kernel_rel_l2_err: f64,
+    /// Held-out rollout error (relative L2 over the interior at the last step).
+    pub rollout_rel_err: f64,
+    /// Training loss at the last step.
+    pub final_loss: f64,
+    /// The learned taps, row-major `[kp, kd]`.
+    pub kernel: Vec<f64>,
+}
+
+/// A run's results. The top-level learned values are those of the library's `Dendrites` stage;
+/// `learners` has both.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// 1 or 2.
+    pub dims: usize,
+    /// Euler steps per kernel application.
+    pub k: usize,
+    /// Training steps done.
+    pub steps: u64,
+    /// D of the simulator.
+    pub d_true: f64,
+    /// D read back from the Dendrites learner's kernel.
+    pub d_learned: f64,
+    /// Its relative error.
+    pub d_rel_err: f64,
+    /// τ of the simulator.
+    pub tau_true: f64,
+    /// τ read back from the Dendrites learner's kernel.
+    pub tau_learned: f64,
+    /// Its relative error.
+    pub tau_rel_err: f64,
+    /// Dendrites learner: largest tap error.
+    pub kernel_max_abs_err: f64,
+    /// Dendrites learner: relative L2 tap error.
+    pub kernel_rel_l2_err: f64,
+    /// Dendrites learner: held-out rollout error.
+    pub rollout_rel_err: f64,
+    /// Euler steps in the held-out rollout (`rollout · k`).
+    pub rollout_euler_steps: usize,
+    /// The baseline integrates with `D · baseline_d_factor`.
+    pub baseline_d_factor: f64,
+    /// The baseline's held-out rollout error.
+    pub baseline_rollout_rel_err: f64,
+    /// Both learners.
+    pub learners: Vec<LearnerReport>,
+    /// The analytic kernel's taps, row-major `[kp, kd]`.
+    pub kernel_true: Vec<f64>,
+    /// `[kp, kd]`.
+    pub kernel_shape: [usize; 2],
+    /// Wall time of the run in this process (set by the caller; 0 until then).
+    pub seconds: f64,
+}
+
+/// Relative L2 error `‖a − b‖/‖b‖` over the interior cells of `[count, p, d]` states.
+pub fn interior_rel_err(cable: &CableConfig, margin: [usize; 2], a: &[f64], b: &[f64]) -> f64 {
+    let (p, d) = (cable.positions, cable.dendrites);
+    let inside = |n: usize| {
+        let (i, j) = ((n / d) % p, n % d);
+        (margin[0]..p - margin[0]).contains(&i) && (margin[1]..d - margin[1]).contains(&j)
+    };
+    let (mut diff, mut norm) = (0.0, 0.0);
+    for (_, (x, y)) in a.iter().zip(b).enumerate().filter(|(n, _)| inside(*n)) {
+        diff += (x - y) * (x - y);
+        norm += y * y;
+    }
+    (diff / norm).sqrt()
+}
+
+fn learner_report(name: &'static str, c: &TrainConfig, kernel: &Kernel, truth: &Kernel) -> LearnerReport {
+    let physics = kernel.physics(c.k, c.cable.dt, c.cable.dx);
+    let d = physics.map_or(f64::NAN, |p| p.diffusion);
+    let tau = physics.map_or(f64::NAN, |p| p.tau);
+    LearnerReport {
+        name,
+        d_learned: d,
+        d_rel_err: (d - c.cable.diffusion).abs() / c.cable.diffusion,
+        tau_learned: tau,
+        tau_rel_err: (tau - c.cable.tau).abs() / c.cable.tau,
+        kernel_max_abs_err: kernel.max_abs_diff(truth),
+        kernel_rel_l2_err: kernel.rel_l2(truth),
+        rollout_rel_err: f64::NAN,
+        final_loss: f64::NAN,
+        kernel: kernel.taps.clone(),
+    }
+}
+
+/// Evaluates a session's learners (in inference mode, on the backend they trained on).
+pub fn evaluate(session: &Session) -> Report {
+    let c = &session.config;
+    let truth = c.cable.propagator(c.k);
+    let model = session.learners.valid();
+    let mut learners: Vec<LearnerReport> = model
+        .kernels()
+        .iter()
+        .zip(NAMES)
+        .map(|(kernel, name)| learner_report(name, c, kernel, &truth))
+        .collect();
+
+    // Held-out rollout: `rollout` applications of each learned kernel against `rollout · k`
+    // Euler steps, on states neither learner saw.
+    let steps = c.rollout * c.k;
+    let states = data::prepared_states(
+        &c.cable,
+        c.preparation(),
+        c.held_out,
+        &mut Rng::stream(c.seed, HELD_OUT_STREAM),
+    );
+    let expected = data::advanced(&c.cable, &states, steps);
+    let margin = c.margin(c.rollout);
+    let device = session.device().clone().inner();
+    let x = data::to_tensor(&c.cable, &states, &device);
+    for (i, report) in learners.iter_mut().enumerate() {
+        let rolled = (0..c.rollout).fold(x.clone(), |v, _| model.propagate_one(i, v));
+        let rolled: Vec<f64> = rolled.into_data().iter().collect();
+        report.rollout_rel_err = interior_rel_err(&c.cable, margin, &rolled, &expected);
+        report.final_loss = session.losses.last().map_or(f64::NAN, |l| l[i]);
+    }
+    let factor = 1.0 + c.baseline_error;
+    let wrong = c.cable.clone().with_diffusion(c.cable.diffusion * factor);
+    let baseline = data::advanced(&wrong, &states, steps);
+
+    let main = learners[0].clone();
+    Report {
+        dims: c.cable.dims(),
+        k: c.k,
+        steps: session.step,
+        d_true: c.cable.diffusion,
+        d_learned: main.d_learned,
+        d_rel_err: main.d_rel_err,
+        tau_true: c.cable.tau,
+        tau_learned: main.tau_learned,
+        tau_rel_err: main.tau_rel_err,
+        kernel_max_abs_err: main.kernel_max_abs_err,
+        kernel_rel_l2_err: main.kernel_rel_l2_err,
+        rollout_rel_err: main.rollout_rel_err,
+        rollout_euler_steps: steps,
+        baseline_d_factor: factor,
+        baseline_rollout_rel_err: interior_rel_err(&c.cable, margin, &baseline, &expected),
+        learners,
+        kernel_true: truth.taps,
+        kernel_shape: truth.shape,
+        seconds: 0.0,
+    }
+}
+
+impl Report {
+    /// One JSON object (NaN values are written `null`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serialises")
+    }
+
+    /// A table for people: truth and both learners side by side, then the rollout comparison.
+    pub fn to_table(&self) -> String {
+        let [a, b] = [&self.learners[0], &self.learners[1]];
+        let mut s = format!(
+            "{}-D cable, k = {} Euler steps per kernel, {} training steps\n{:<28} {:>12} {:>12} {:>12}\n",
+            self.dims, self.k, self.steps, "", "true", a.name, b.name
+        );
+        s += &format!(
+            "{:<28} {:>12.6} {:>12.6} {:>12.6}\n",
+            "D (diffusion)", self.d_true, a.d_learned, b.d_learned
+        );
+        s += &format!(
+            "{:<28} {:>12.6} {:>12.6} {:>12.6}\n",
+            "τ (membrane time constant)", self.tau_true, a.tau_learned, b.tau_learned
+        );
+        let rows = [
+            ("final training loss", a.final_loss, b.final_loss),
+            ("D relative error", a.d_rel_err, b.d_rel_err),
+            ("τ relative error", a.tau_rel_err, b.tau_rel_err),
+            ("kernel max-abs error", a.kernel_max_abs_err, b.kernel_max_abs_err),
+            ("kernel relative L2 error", a.kernel_rel_l2_err, b.kernel_rel_l2_err),
+            ("rollout relative error", a.rollout_rel_err, b.rollout_rel_err),
+        ];
+        for (name, x, y) in rows {
+            s += &format!("{name:<28} {:>12} {x:>12.2e} {y:>12.2e}\n", "");
+        }
+        s + &format!(
+            "held-out rollout over {} Euler steps: learned {:.2e} ({}), {:.2e} ({}); Euler with D × {:.2}: {:.2e}\n",
+            self.rollout_euler_steps,
+            a.rollout_rel_err,
+            a.name,
+            b.rollout_rel_err,
+            b.name,
+            self.baseline_d_factor,
+            self.baseline_rollout_rel_err
+        )
+    }
+}

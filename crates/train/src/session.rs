@@ -1,0 +1,363 @@
+//! The training run: config, Adam through autodiff, checkpoints, and the checks that stop a run
+//! going wrong.
+
+use std::path::{Path, PathBuf};
+
+use burn::config::Config;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use neuron_nn::error::{check_nonzero, check_positive};
+use neuron_nn::{ConfigError, LoadError};
+
+use crate::cable::CableConfig;
+use crate::data::{self, Preparation};
+use crate::learners::{self, Learners, NAMES};
+
+const NAME: &str = "TrainConfig";
+
+/// Everything that defines a run; saved in every checkpoint.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// The cable whose Euler integration generates the data. Default: 1-D, 256 cells,
+    /// D = 2, τ = 2, Δt = 0.1, Δx = 1 (r = 0.2, Δt/τ = 0.05).
+    #[config(default = "CableConfig::new()")]
+    pub cable: CableConfig,
+    /// Euler steps one application of the learned kernel advances (`k`). Default 4: 9 taps.
+    #[config(default = 4)]
+    pub k: usize,
+    /// Samples per batch. Default 32.
+    #[config(default = 32)]
+    pub batch: usize,
+    /// Adam steps. Default 1500.
+    #[config(default = 1500)]
+    pub steps: u64,
+    /// Learning rate at step 0. Default 1e-2.
+    #[config(default = 1e-2)]
+    pub learning_rate: f64,
+    /// Learning rate at the last step; geometric decay in between. Default 1e-5. The problem is
+    /// noise-free (the target is exactly a convolution of the input), so a small final rate
+    /// takes the kernel to float precision instead of leaving it jittering at Adam's step size.
+    #[config(default = 1e-5)]
+    pub final_learning_rate: f64,
+    /// Seed of the initial weights and of every batch. Default 0.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Euler steps with random injected current that prepare each state. Default 8.
+    #[config(default = 8)]
+    pub prep_steps: usize,
+    /// Amplitude of the per-step drive `Δt·I` while preparing. Default 0.5.
+    #[config(default = 0.5)]
+    pub drive: f64,
+    /// Held-out rollout: applications of the learned kernel (`rollout · k` Euler steps).
+    /// Default 16 (64 Euler steps).
+    #[config(default = 16)]
+    pub rollout: usize,
+    /// Held-out states. Default 64.
+    #[config(default = 64)]
+    pub held_out: usize,
+    /// A loss above this multiple of the learner's first loss stops the run. Default 100.
+    #[config(default = 100.0)]
+    pub divergence: f64,
+    /// The baseline's relative error in D: Euler with `D · (1 + baseline_error)`. Default 0.2.
+    #[config(default = 0.2)]
+    pub baseline_error: f64,
+    /// Steps between checkpoints (one is always written at the end). Default 250.
+    #[config(default = 250)]
+    pub checkpoint_every: u64,
+}
+
+impl TrainConfig {
+    /// The 2-D default: 64 positions × 64 dendrites, `k = 3` (7×7 kernels), rollout 8 (24 Euler
+    /// steps, leaving a 16×16 interior the boundary cannot reach). Batches of 8 states (each has
+    /// 4096 cells for 49 unknowns) and 800 steps keep it near 20 s on 2 cores.
+    pub fn two_d() -> Self {
+        Self::new()
+            .with_cable(CableConfig::new().with_positions(64).with_dendrites(64))
+            .with_k(3)
+            .with_rollout(8)
+            .with_batch(8)
+            .with_steps(800)
+    }
+
+    /// Cells the boundary cannot reach after `applications` of the kernel, per axis: the loss
+    /// and the rollout error look only at cells at least this far from each end, where zero
+    /// padding (the models) and zero boundaries (the simulator) agree exactly.
+    pub fn margin(&self, applications: usize) -> [usize; 2] {
+        let m = applications * self.k;
+        [m, if self.cable.dims() == 2 { m } else { 0 }]
+    }
+
+    /// Checks the cable (including Euler stability) and every training setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.cable.validate()?;
+        check_nonzero(NAME, "k", self.k)?;
+        check_nonzero(NAME, "batch", self.batch)?;
+        check_nonzero(NAME, "steps", self.steps as usize)?;
+        check_nonzero(NAME, "rollout", self.rollout)?;
+        check_nonzero(NAME, "held_out", self.held_out)?;
+        check_nonzero(NAME, "checkpoint_every", self.checkpoint_every as usize)?;
+        check_positive(NAME, "learning_rate", self.learning_rate)?;
+        check_positive(NAME, "final_learning_rate", self.final_learning_rate)?;
+        check_positive(NAME, "drive", self.drive)?;
+        check_positive(NAME, "baseline_error", self.baseline_error)?;
+        check_positive(NAME, "divergence", self.divergence)?;
+        if self.final_learning_rate > self.learning_rate {
+            return Err(ConfigError::Inconsistent {
+                module: NAME,
+                message: format!(
+                    "final_learning_rate {} is above learning_rate {} (the rate only decays)",
+                    self.final_learning_rate, self.learning_rate
+                ),
+            });
+        }
+        if self.divergence <= 1.0 {
+            return Err(ConfigError::OutOfRange {
+                module: NAME,
+                field: "divergence",
+                expected: "above 1 (a multiple of the first loss)".into(),
+                value: self.divergence,
+            });
+        }
+        let [mp, md] = self.margin(self.rollout);
+        for (axis, n, margin) in [
+            ("positions", self.cable.positions, mp),
+            ("dendrites", self.cable.dendrites, md),
+        ] {
+            if 2 * margin >= n {
+                return Err(ConfigError::Inconsistent {
+                    module: NAME,
+                    message: format!(
+                        "{n} {axis} leave no cell that the boundary cannot reach in rollout · k = {} \
+                         Euler steps (needs more than {}); use fewer rollout steps, a smaller k or a larger grid",
+                        self.rollout * self.k,
+                        2 * margin
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Learning rate at `step`: geometric from `learning_rate` to `final_learning_rate`.
+    pub fn learning_rate_at(&self, step: u64) -> f64 {
+        let progress = step as f64 / (self.steps.max(2) - 1) as f64;
+        self.learning_rate * (self.final_learning_rate / self.learning_rate).powf(progress.min(1.0))
+    }
+
+    /// How training states are prepared.
+    pub fn preparation(&self) -> Preparation {
+        Preparation {
+            steps: self.prep_steps,
+            drive: self.drive,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The config cannot make a sound run (unstable Euler settings included).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A loss became NaN or infinite, or grew past `divergence` × its first value.
+    #[error(
+        "training stopped at step {step}: the {learner} learner's loss is {loss:.4e} ({why}) at learning rate {learning_rate:.3e}; lower the learning rate"
+    )]
+    Diverged {
+        /// Which learner.
+        learner: &'static str,
+        /// The step whose loss it was (0-based).
+        step: u64,
+        /// The loss.
+        loss: f64,
+        /// The learning rate of that step.
+        learning_rate: f64,
+        /// Not finite, or how far above the first loss.
+        why: String,
+    },
+    /// A checkpoint could not be written.
+    #[error("cannot write checkpoint {path}: {source}")]
+    Save {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A checkpoint could not be read, or does not fit.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// One step's numbers, for progress reporting.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Steps done.
+    pub step: u64,
+    /// Steps in the run.
+    pub steps: u64,
+    /// This step's losses, in [`NAMES`] order.
+    pub losses: [f64; 2],
+    /// This step's learning rate.
+    pub learning_rate: f64,
+}
+
+/// What a checkpoint's header holds besides the step: the config and the loss history.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Saved {
+    config: TrainConfig,
+    losses: Vec<[f64; 2]>,
+}
+
+/// A training run in progress: both learners, their optimizer, and the history.
+pub struct Session {
+    /// The run's config.
+    pub config: TrainConfig,
+    /// Steps done.
+    pub step: u64,
+    /// Loss per step, in [`NAMES`] order.
+    pub losses: Vec<[f64; 2]>,
+    /// The models.
+    pub learners: Learners,
+    optimizer: ModuleOptimizer,
+    device: Device,
+}
+
+fn optimizer() -> ModuleOptimizer {
+    AdamConfig::new().with_beta_2(0.99).init()
+}
+
+impl Session {
+    /// A fresh run on `device` (made an autodiff device here): validates the config, seeds the
+    /// device with `config.seed` and draws both learners' weights.
+    pub fn new(config: TrainConfig, device: &Device) -> Result<Self, TrainError> {
+        config.validate()?;
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let learners = learners::init(&config.cable, config.k, &device);
+        Ok(Self {
+            config,
+            step: 0,
+            losses: Vec::new(),
+            learners,
+            optimizer: optimizer(),
+            device,
+        })
+    }
+
+    /// Continues the run saved at `path` (by [`Session::save`]) on `device`.
+    pub fn resume(path: impl AsRef<Path>, device: &Device) -> Result<Self, TrainError> {
+        let device = device.clone().autodiff();
+        let c = neuron_nn::load_checkpoint(
+            path,
+            |s: &Saved| learners::init(&s.config.cable, s.config.k, &device),
+            optimizer(),
+        )?;
+        c.config.config.validate()?;
+        Ok(Self {
+            config: c.config.config,
+            step: c.step,
+            losses: c.config.losses,
+            learners: c.module,
+            optimizer: c.optimizer,
+            device,
+        })
+    }
+
+    /// Writes a checkpoint (config, loss history, step, both learners, Adam's state) as one file,
+    /// atomically: a run killed mid-write leaves the previous checkpoint whole.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
+        let path = path.as_ref();
+        let saved = Saved {
+            config: self.config.clone(),
+            losses: self.losses.clone(),
+        };
+        neuron_nn::save_checkpoint(path, &saved, self.step, &self.learners, &self.optimizer).map_err(|source| {
+            TrainError::Save {
+                path: path.into(),
+                source,
+            }
+        })
+    }
+
+    /// Whether every configured step is done.
+    pub fn finished(&self) -> bool {
+        self.step >= self.config.steps
+    }
+
+    /// The device the learners live on (autodiff).
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Trains until step `until` (at most `config.steps`), calling `progress` after each step and
+    /// writing a checkpoint to `checkpoint` every `checkpoint_every` steps and at the end. Step
+    /// `s` always draws batch stream `s`, so stopping and resuming changes nothing.
+    pub fn run(
+        mut self,
+        until: u64,
+        checkpoint: Option<&Path>,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Self, TrainError> {
+        let until = until.min(self.config.steps);
+        let c = self.config.clone();
+        let [mp, md] = c.margin(1);
+        let interior = |t: Tensor<3>| {
+            let [_, p, d] = t.dims();
+            t.narrow(1, mp, p - 2 * mp).narrow(2, md, d - 2 * md)
+        };
+        while self.step < until {
+            let s = self.step;
+            let lr = c.learning_rate_at(s);
+            let (x, y) = data::batch(&c.cable, c.preparation(), c.k, c.batch, c.seed, s, &self.device);
+            let [a, b] = self.learners.propagate(x);
+            let y = interior(y);
+            let (la, lb) = (
+                (interior(a) - y.clone()).square().mean(),
+                (interior(b) - y).square().mean(),
+            );
+            let losses = [la.clone().into_scalar::<f64>(), lb.clone().into_scalar::<f64>()];
+            self.check(s, lr, losses)?;
+            let grads = GradientsParams::from_grads((la + lb).backward(), &self.learners);
+            self.learners = self.optimizer.step(lr, self.learners, grads);
+            self.losses.push(losses);
+            self.step += 1;
+            progress(&Progress {
+                step: self.step,
+                steps: c.steps,
+                losses,
+                learning_rate: lr,
+            });
+            if let Some(path) = checkpoint
+                && (self.step.is_multiple_of(c.checkpoint_every) || self.step == until)
+            {
+                self.save(path)?;
+            }
+        }
+        Ok(self)
+    }
+
+    fn check(&self, step: u64, learning_rate: f64, losses: [f64; 2]) -> Result<(), TrainError> {
+        for (i, &loss) in losses.iter().enumerate() {
+            let first = self.losses.first().map_or(loss, |l| l[i]);
+            let why = if !loss.is_finite() {
+                "not finite".to_string()
+            } else if loss > self.config.divergence * first {
+                format!(
+                    "{:.0}× its first value {first:.4e}, above the divergence limit {}×",
+                    loss / first,
+                    self.config.divergence
+                )
+            } else {
+                continue;
+            };
+            return Err(TrainError::Diverged {
+                learner: NAMES[i],
+                step,
+                loss,
+                learning_rate,
+                why,
+            });
+        }
+        Ok(())
+    }
+}
