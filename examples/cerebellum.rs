@@ -194,7 +194,15 @@ fn main() {
     device.seed(seed.wrapping_add(0xE7A1));
     let eval_device = device.clone().inner();
     let (x, y) = task(512, config.time, &eval_device);
-    let predicted = model.valid().forward(x);
+    // In chunks of 128: the whole batch at once needs a 480 MB buffer, more than some wgpu
+    // adapters allow in one allocation (Mesa's software Vulkan).
+    let evaluated = model.valid();
+    let predicted = Tensor::cat(
+        (0..4)
+            .map(|i| evaluated.forward(x.clone().narrow(0, 128 * i, 128)))
+            .collect(),
+        0,
+    );
     let baseline = y.clone().mean().into_scalar::<f64>();
     let (err, trivial) = (mse(predicted, y.clone()), mse(y.ones_like() * baseline, y));
     println!(

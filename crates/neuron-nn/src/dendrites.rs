@@ -284,10 +284,15 @@ pub fn dendrite_conv(
                 }
                 None => y,
             };
-            // Rows came out in reverse dendrite order (see expand_dendrite_weight).
+            // Rows came out in reverse dendrite order (see expand_dendrite_weight). The merge of
+            // the swapped axes makes the result contiguous, as the direct path's is: burn-wgpu
+            // 0.22.1 sums a size-1 axis of a swapped view wrongly (docs/benchmarks.md, GPU), and
+            // every caller reduces over channels next. The copy is of the (small) output.
             y.reshape([batch, out_channels, dendrites, positions, time])
                 .flip([2])
                 .swap_dims(2, 3)
+                .reshape([batch, out_channels, positions * dendrites, time])
+                .reshape([batch, out_channels, positions, dendrites, time])
         }
         _ => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
