@@ -162,3 +162,22 @@ pub fn kernels(path: impl AsRef<Path>, report: &Report) -> std::io::Result<()> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loss_plot_is_an_svg_naming_both_learners_and_empty_histories_are_errors() {
+        let path = std::env::temp_dir().join(format!("train-plot-{}.svg", std::process::id()));
+        let losses: Vec<[f64; 2]> = (0..50).map(|s| [1.0 / (1 + s) as f64, 2.0 / (1 + s) as f64]).collect();
+        loss_curve(&path, &losses).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(NAMES.iter().all(|n| svg.contains(n)), "legend names both learners");
+        std::fs::remove_file(&path).unwrap();
+        let e = loss_curve(&path, &[[f64::NAN, 0.0]]).unwrap_err().to_string();
+        assert!(e.contains("no positive finite loss"), "{e}");
+        assert!(!path.exists(), "nothing written on error");
+    }
+}

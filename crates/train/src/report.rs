@@ -214,3 +214,25 @@ impl Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rollout_error_ignores_exactly_the_cells_the_boundary_can_reach() {
+        let cable = CableConfig::new().with_positions(6).with_dendrites(4);
+        let truth = vec![1.0; 2 * 24];
+        // Wrong everywhere except the interior [2, 4) × [1, 3) of each state.
+        let mut guess = vec![100.0; 2 * 24];
+        for s in 0..2 {
+            for i in 2..4 {
+                for j in 1..3 {
+                    guess[s * 24 + i * 4 + j] = 1.5;
+                }
+            }
+        }
+        assert!((interior_rel_err(&cable, [2, 1], &guess, &truth) - 0.5).abs() < 1e-12);
+        assert!(interior_rel_err(&cable, [1, 1], &guess, &truth) > 10.0);
+    }
+}
