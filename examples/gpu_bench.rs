@@ -19,28 +19,61 @@ use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{Args, median_secs};
 use flop_count::{Convention, capture};
-use neuron_nn::{DendritesConfig, Neuron, NeuronConfig, PopulationConfig, devices};
+use neuron_nn::{DendritesConfig, NeuronConfig, PopulationConfig, devices};
 use serde_json::json;
 
 /// The essay's window: 5 time steps.
 const STEPS: usize = 5;
 const GRANULE_CELLS: usize = 4096;
 
-/// Forward and (forward + parameter/input backward) FLOPs of `forward` on a fresh model.
-fn counted<M: Module>(
-    build: impl FnOnce(&Device) -> M,
+/// Times the model `build` makes, in evaluation mode on the plain device and forward + backward
+/// on autodiff (training mode: a neuron's stochastic stages draw on the device), with FLOPs
+/// counted on the capture device: `[(name, median seconds, FLOPs); 2]`. `forward` ends in a sum
+/// (no FLOPs under the torch convention), the scalar the backward starts from.
+fn bench<M: Module>(
+    name: &str,
+    reps: usize,
+    device: &Device,
     input: [usize; 3],
-    forward: impl FnOnce(&M, Tensor<3>),
-) -> (f64, f64) {
+    build: impl Fn(&Device) -> M,
+    forward: impl Fn(&M, Tensor<3>) -> Tensor<1>,
+) -> [(String, f64, f64); 2] {
     let graph = capture(|cx| {
         let model = build(cx.device());
         cx.params(&model);
-        let x = Tensor::<3>::zeros(input, cx.device());
-        forward(&model, x);
+        drop(forward(&model, Tensor::<3>::zeros(input, cx.device())));
     })
     .expect("the benchmark's models are countable");
     let r = graph.count(&Convention::torch());
-    (r.forward as f64, (r.forward + r.backward_params) as f64)
+    let sync = || {
+        device
+            .sync()
+            .unwrap_or_else(|e| panic!("gpu_bench: device failed: {e:?}"))
+    };
+    // The result stays alive until the device is idle, so a lazy backend cannot skip work.
+    let model = build(device).valid();
+    let x = Tensor::<3>::random(input, Distribution::Default, device);
+    let fwd = median_secs(reps, || {
+        let kept = forward(&model, x.clone());
+        sync();
+        drop(kept);
+    });
+    let ad = device.clone().autodiff();
+    let model = build(&ad);
+    let x = Tensor::<3>::random(input, Distribution::Default, &ad);
+    let fwd_bwd = median_secs(reps, || {
+        let kept = forward(&model, x.clone()).backward();
+        sync();
+        drop(kept);
+    });
+    [
+        (format!("{name} forward (eval)"), fwd, r.forward as f64),
+        (
+            format!("{name} forward + backward"),
+            fwd_bwd,
+            (r.forward + r.backward_params) as f64,
+        ),
+    ]
 }
 
 fn main() {
@@ -53,110 +86,64 @@ fn main() {
     if reps == 0 || n == 0 {
         args.fail("--reps and --matmul take positive numbers");
     }
-    let sync = |d: &Device| d.sync().unwrap_or_else(|e| panic!("gpu_bench: device failed: {e:?}"));
     device.seed(0);
-    let ad = device.clone().autodiff();
     let started = std::time::Instant::now();
 
     let a = Tensor::<2>::random([n, n], Distribution::Default, &device);
     let b = Tensor::<2>::random([n, n], Distribution::Default, &device);
     let mm = median_secs(reps, || {
         let kept = a.clone().matmul(b.clone());
-        sync(&device);
+        device.sync().expect("device sync");
         drop(kept);
     });
     let mm_rate = 2.0 * (n as f64).powi(3) / mm;
-    let mut rows = Vec::new();
-    let mut row = |what: &str, secs: f64, flops: f64| {
-        eprintln!("{what:<44} {secs:>9.5} s {:>7.2} TFLOP/s", flops / secs / 1e12);
-        rows.push(json!({
-            "name": what,
-            "median_seconds": secs,
-            "flops": flops,
-            "tflops": flops / secs / 1e12,
-            "fraction_of_matmul": flops / secs / mm_rate,
-        }));
-    };
 
-    // Purkinje dendrite: 100 000 sites on 100 positions × 1000 dendrites, a 10×1000×5 kernel.
+    // The Purkinje dendrite (100 000 sites on 100 positions × 1000 dendrites, a 10×1000×5
+    // kernel), a whole Purkinje neuron, and 4096 granule cells sharing 4 mossy fibres.
     let dendrites = DendritesConfig::new(100, 1000, [10, 1000, 5]);
-    let input = [1, 100_000, STEPS];
-    let (fwd, fwd_bwd) = counted(|d| dendrites.init(d), input, |m, x| drop(m.forward(x)));
-    let model = dendrites.init(&device);
-    let x = Tensor::<3>::random(input, Distribution::Default, &device);
-    row(
-        "purkinje dendrite forward",
-        median_secs(reps, || {
-            let kept = model.forward(x.clone());
-            sync(&device);
-            drop(kept);
-        }),
-        fwd,
-    );
-    let model = dendrites.init(&ad);
-    let x = Tensor::<3>::random(input, Distribution::Default, &ad);
-    row(
-        "purkinje dendrite forward + backward",
-        median_secs(reps, || {
-            let kept = model.forward(x.clone()).sum().backward();
-            sync(&device);
-            drop(kept);
-        }),
-        fwd_bwd,
-    );
-
-    // One Purkinje neuron, all stages (training mode: the stochastic stages draw on the device).
     let purkinje = NeuronConfig::purkinje();
-    let (fwd, fwd_bwd) = counted(|d| purkinje.init(d), input, |m: &Neuron, x| drop(m.forward(x)));
-    let cell = purkinje.init(&device).valid();
-    let x = Tensor::<3>::random(input, Distribution::Default, &device);
-    row(
-        "purkinje neuron forward (eval)",
-        median_secs(reps, || {
-            let kept = cell.forward(x.clone());
-            sync(&device);
-            drop(kept);
-        }),
-        fwd,
-    );
-    let cell = purkinje.init(&ad);
-    let x = Tensor::<3>::random(input, Distribution::Default, &ad);
-    row(
-        "purkinje neuron forward + backward",
-        median_secs(reps, || {
-            let kept = cell.forward(x.clone()).sum().backward();
-            sync(&device);
-            drop(kept);
-        }),
-        fwd_bwd,
-    );
-
-    // 4096 granule cells sharing 4 mossy fibres, batch 1.
     let granule = PopulationConfig::new(NeuronConfig::granule(), GRANULE_CELLS);
-    let input = [1, 4, STEPS];
-    let (fwd, fwd_bwd) = counted(|d| granule.init(d), input, |m, x| drop(m.forward(x)));
-    let cells = granule.init(&device).valid();
-    let x = Tensor::<3>::random(input, Distribution::Default, &device);
-    row(
-        "granule population ×4096 forward (eval)",
-        median_secs(reps, || {
-            let kept = cells.forward(x.clone());
-            sync(&device);
-            drop(kept);
-        }),
-        fwd,
-    );
-    let cells = granule.init(&ad);
-    let x = Tensor::<3>::random(input, Distribution::Default, &ad);
-    row(
-        "granule population ×4096 forward + backward",
-        median_secs(reps, || {
-            let kept = cells.forward(x.clone()).sum().backward();
-            sync(&device);
-            drop(kept);
-        }),
-        fwd_bwd,
-    );
+    let purkinje_input = [1, 100_000, STEPS];
+    let results = [
+        bench(
+            "purkinje dendrite",
+            reps,
+            &device,
+            purkinje_input,
+            |d| dendrites.init(d),
+            |m, x| m.forward(x).sum(),
+        ),
+        bench(
+            "purkinje neuron",
+            reps,
+            &device,
+            purkinje_input,
+            |d| purkinje.init(d),
+            |m, x| m.forward(x).sum(),
+        ),
+        bench(
+            "granule population ×4096",
+            reps,
+            &device,
+            [1, 4, STEPS],
+            |d| granule.init(d),
+            |m, x| m.forward(x).sum(),
+        ),
+    ];
+    let rows: Vec<_> = results
+        .iter()
+        .flatten()
+        .map(|(what, secs, flops)| {
+            eprintln!("{what:<44} {secs:>9.5} s {:>7.2} TFLOP/s", flops / secs / 1e12);
+            json!({
+                "name": what,
+                "median_seconds": secs,
+                "flops": flops,
+                "tflops": flops / secs / 1e12,
+                "fraction_of_matmul": flops / secs / mm_rate,
+            })
+        })
+        .collect();
 
     let out = json!({
         "device": name,

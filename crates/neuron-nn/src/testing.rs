@@ -23,12 +23,16 @@ pub fn uniform<const D: usize>(shape: [usize; D], seed: u64, device: &burn::tens
 
 /// Relative agreement `max|a−b| ≤ tol · max(1, max|b|)`, with a message naming what differs.
 pub fn assert_close<const D: usize>(a: burn::tensor::Tensor<D>, b: burn::tensor::Tensor<D>, tol: f64, what: &str) {
-    let (a, b) = (values(a), values(b));
+    assert_close_values(&values(a), &values(b), tol, what)
+}
+
+/// [`assert_close`] on host values (from tensors on different devices, say).
+pub fn assert_close_values(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: sizes differ");
     let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     let (i, err) = a
         .iter()
-        .zip(&b)
+        .zip(b)
         .map(|(x, y)| (x - y).abs())
         .enumerate()
         .fold((0, 0.0), |m, (i, e)| if e > m.1 { (i, e) } else { m });
