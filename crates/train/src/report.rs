@@ -85,11 +85,15 @@ pub fn interior_rel_err(cable: &CableConfig, margin: [usize; 2], a: &[f64], b: &
         let (i, j) = ((n / d) % p, n % d);
         (margin[0]..p - margin[0]).contains(&i) && (margin[1]..d - margin[1]).contains(&j)
     };
-    let (mut diff, mut norm) = (0.0, 0.0);
-    for (_, (x, y)) in a.iter().zip(b).enumerate().filter(|(n, _)| inside(*n)) {
-        diff += (x - y) * (x - y);
-        norm += y * y;
-    }
+    let pairs = || {
+        a.iter()
+            .zip(b)
+            .enumerate()
+            .filter(|(n, _)| inside(*n))
+            .map(|(_, xy)| xy)
+    };
+    let diff: f64 = pairs().map(|(x, y)| (x - y) * (x - y)).sum();
+    let norm: f64 = pairs().map(|(_, y)| y * y).sum();
     (diff / norm).sqrt()
 }
 
