@@ -10,6 +10,9 @@
 //! slowest) are laid onto a `[channels, positions, dendrites]` grid; channels are transmitter
 //! types. The convolution is `same` in both spatial axes and causal in time: no output depends
 //! on a later input.
+//!
+//! A layer of `neurons` cells is a grouped convolution (one group per cell): the weight has a
+//! leading neuron axis and tensors are neuron-major along the channel axis.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -67,6 +70,9 @@ pub struct DendritesConfig {
     /// Output channels (potential maps). Default 1.
     #[config(default = 1)]
     pub out_channels: usize,
+    /// Neurons in the layer, each with its own kernel (a grouped convolution). Default 1.
+    #[config(default = 1)]
+    pub neurons: usize,
     /// Adds a learnable offset per output channel. Default `false` (a passive cable has none).
     #[config(default = false)]
     pub bias: bool,
@@ -81,10 +87,10 @@ pub struct DendritesConfig {
 /// The dendritic tree: layout of synaptic sites onto a grid, then a spatio-temporal convolution.
 #[derive(Module, Debug)]
 pub struct Dendrites {
-    /// `[out_channels, channels, kp, kd, kt]`.
-    pub weight: Param<Tensor<5>>,
-    /// `[out_channels]`, if configured.
-    pub bias: Option<Param<Tensor<1>>>,
+    /// `[neurons, out_channels, channels, kp, kd, kt]`.
+    pub weight: Param<Tensor<6>>,
+    /// `[neurons, out_channels]`, if configured.
+    pub bias: Option<Param<Tensor<2>>>,
     /// Transmitter types.
     pub channels: usize,
     /// Positions per dendrite.
@@ -109,6 +115,7 @@ impl DendritesConfig {
         check_nonzero(NAME, "dendrites", self.dendrites)?;
         check_nonzero(NAME, "channels", self.channels)?;
         check_nonzero(NAME, "out_channels", self.out_channels)?;
+        check_nonzero(NAME, "neurons", self.neurons)?;
         for (i, axis) in ["kernel[0] (positions)", "kernel[1] (dendrites)", "kernel[2] (time)"]
             .iter()
             .enumerate()
@@ -131,8 +138,9 @@ impl DendritesConfig {
 
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
-        self.out_channels * self.channels * self.kernel.iter().product::<usize>()
-            + if self.bias { self.out_channels } else { 0 }
+        self.neurons
+            * (self.out_channels * self.channels * self.kernel.iter().product::<usize>()
+                + if self.bias { self.out_channels } else { 0 })
     }
 
     /// Builds the module. Panics with the `validate()` message on an invalid config.
@@ -141,12 +149,17 @@ impl DendritesConfig {
         let [kp, kd, kt] = self.kernel;
         let fan_in = self.channels * kp * kd * kt;
         let fan_out = self.out_channels * kp * kd * kt;
-        let init = |shape| self.initializer.init_with(shape, Some(fan_in), Some(fan_out), device);
+        let n = self.neurons;
         Dendrites {
-            weight: init([self.out_channels, self.channels, kp, kd, kt]),
+            weight: self.initializer.init_with(
+                [n, self.out_channels, self.channels, kp, kd, kt],
+                Some(fan_in),
+                Some(fan_out),
+                device,
+            ),
             bias: self.bias.then(|| {
                 self.initializer
-                    .init_with([self.out_channels], Some(fan_in), Some(fan_out), device)
+                    .init_with([n, self.out_channels], Some(fan_in), Some(fan_out), device)
             }),
             channels: self.channels,
             positions: self.positions,
@@ -157,26 +170,32 @@ impl DendritesConfig {
 }
 
 impl Dendrites {
-    /// Number of synaptic sites expected: channels × positions × dendrites.
+    /// Number of synaptic sites of each neuron: channels × positions × dendrites.
     pub fn sites(&self) -> usize {
         self.channels * self.positions * self.dendrites
     }
 
+    /// Number of neurons in the layer.
+    pub fn neurons(&self) -> usize {
+        self.weight.dims()[0]
+    }
+
     /// The concrete algorithm this module runs.
     pub fn resolved_algorithm(&self) -> DendriteAlgorithm {
-        self.algorithm.resolve(self.weight.dims()[3], self.dendrites)
+        self.algorithm.resolve(self.weight.dims()[4], self.dendrites)
     }
 
     /// Synaptic drive to dendritic potential.
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, sites, time]`, sites ordered (channel, position, dendrite)
-    /// - output: `[batch, out_channels, positions, dendrites, time]`
+    /// - input: `[batch, neurons · sites, time]`, each neuron's sites ordered (channel, position,
+    ///   dendrite)
+    /// - output: `[batch, neurons · out_channels, positions, dendrites, time]`
     ///
     /// # Panics
     ///
-    /// If `sites` differs from channels × positions × dendrites.
+    /// If the site axis is not neurons × channels × positions × dendrites.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<5> {
         expect_shape(self.try_forward(x))
     }
@@ -184,47 +203,51 @@ impl Dendrites {
     /// [`Dendrites::forward`] returning a wrong input shape as an error.
     pub fn try_forward(&self, x: Tensor<3>) -> Result<Tensor<5>, ShapeError> {
         let [batch, sites, time] = x.dims();
-        if sites != self.sites() {
+        let n = self.neurons();
+        if sites != n * self.sites() {
+            let per = format!(
+                "{} channels × {} positions × {} dendrites",
+                self.channels, self.positions, self.dendrites
+            );
+            let per = if n == 1 { per } else { format!("{n} neurons × {per}") };
             return Err(ShapeError::new(
                 NAME,
-                format!(
-                    "[batch, {} (= {} channels × {} positions × {} dendrites), time]",
-                    self.sites(),
-                    self.channels,
-                    self.positions,
-                    self.dendrites
-                ),
+                format!("[batch, {} (= {per}), time]", n * self.sites()),
                 &[batch, sites, time],
             ));
         }
-        Ok(self.forward_grid(x.reshape([batch, self.channels, self.positions, self.dendrites, time])))
+        Ok(self.forward_grid(x.reshape([batch, n * self.channels, self.positions, self.dendrites, time])))
     }
 
     /// The convolution alone, on input already laid onto the grid.
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, channels, positions, dendrites, time]`
-    /// - output: `[batch, out_channels, positions, dendrites, time]`
+    /// - input: `[batch, neurons · channels, positions, dendrites, time]`
+    /// - output: `[batch, neurons · out_channels, positions, dendrites, time]`
     pub fn forward_grid(&self, x: Tensor<5>) -> Tensor<5> {
         let dims = x.dims();
-        if dims[1..4] != [self.channels, self.positions, self.dendrites] {
+        let n = self.neurons();
+        if dims[1..4] != [n * self.channels, self.positions, self.dendrites] {
             panic!(
                 "{}",
                 ShapeError::new(
                     NAME,
                     format!(
                         "[batch, {}, {}, {}, time]",
-                        self.channels, self.positions, self.dendrites
+                        n * self.channels,
+                        self.positions,
+                        self.dendrites
                     ),
                     &dims
                 )
             );
         }
+        let [_, co, ci, kp, kd, kt] = self.weight.dims();
         dendrite_conv(
             x,
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
+            self.weight.val().reshape([n * co, ci, kp, kd, kt]),
+            self.bias.as_ref().map(|b| b.val().reshape([n * co])),
             self.algorithm,
         )
     }
@@ -341,8 +364,7 @@ pub fn expand_dendrite_weight(weight: Tensor<5>, dendrites: usize) -> Tensor<2> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices;
-    use crate::testing::{assert_close, seed_lock, uniform, values};
+    use test_support::{assert_close, cpu_devices, seed_lock, uniform, values};
     use burn::tensor::TensorData;
 
     /// Direct loops over the definition in [`dendrite_conv`]'s docs.
@@ -406,7 +428,7 @@ mod tests {
     #[test]
     fn every_algorithm_matches_the_definition() {
         let _lock = seed_lock();
-        for (name, device) in devices::cpu() {
+        for (name, device) in cpu_devices() {
             for (n, (xs, o, [kp, kd, kt])) in CASES.into_iter().enumerate() {
                 let x = uniform(xs, 10 + n as u64, &device);
                 let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device);
@@ -440,7 +462,7 @@ mod tests {
     #[test]
     fn expanded_and_direct_have_the_same_gradients() {
         let _lock = seed_lock();
-        for (name, device) in devices::cpu() {
+        for (name, device) in cpu_devices() {
             let device = device.autodiff();
             for (n, (xs, o, [kp, kd, kt])) in CASES.into_iter().enumerate() {
                 let probe = uniform([xs[0], o, xs[2], xs[3], xs[4]], 40 + n as u64, &device);
@@ -527,8 +549,8 @@ mod tests {
             .with_out_channels(2)
             .init(&device);
         // Identity kernel: out channel o copies input channel o.
-        dendrites.weight = Param::from_tensor(Tensor::<5>::from_data(
-            TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2, 1, 1, 1]),
+        dendrites.weight = Param::from_tensor(Tensor::<6>::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [1, 2, 2, 1, 1, 1]),
             &device,
         ));
         let sites: Vec<f32> = (0..24).map(|s| s as f32).collect();

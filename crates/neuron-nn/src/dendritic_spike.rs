@@ -9,7 +9,7 @@
 //! of the same dendrite (and channel, time step). The spike fires (`a → g`) where the window's
 //! maximum exceeds the threshold θ. With `g = 1` and `θ → −∞`, `y = m`: max-pooling with stride 1,
 //! broadcast back to every position. With `g = 0`, `y = x`. `g` and `θ` are learnable; the
-//! sharpness τ is fixed.
+//! sharpness τ is fixed. A layer of `neurons` cells has one `g` and one `θ` per cell.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -39,14 +39,17 @@ pub struct DendriticSpikeConfig {
     /// Sharpness `τ` of the threshold (fixed). Default 1.
     #[config(default = 1.0)]
     pub temperature: f64,
+    /// Neurons in the layer, each with its own `g` and `θ`. Default 1.
+    #[config(default = 1)]
+    pub neurons: usize,
 }
 
 /// Max-pool-like dendritic amplification with a learnable gain and threshold.
 #[derive(Module, Debug)]
 pub struct DendriticSpike {
-    /// Amplification gain `g`, `[1]`.
+    /// Amplification gain `g`, `[neurons]`.
     pub gain: Param<Tensor<1>>,
-    /// Threshold `θ`, `[1]`.
+    /// Threshold `θ`, `[neurons]`.
     pub threshold: Param<Tensor<1>>,
     /// Sharpness `τ`.
     pub temperature: f64,
@@ -61,6 +64,7 @@ impl DendriticSpikeConfig {
         if let Some(w) = self.window {
             check_nonzero(NAME, "window", w)?;
         }
+        check_nonzero(NAME, "neurons", self.neurons)?;
         check_finite(NAME, "gain", self.gain)?;
         check_finite(NAME, "threshold", self.threshold)?;
         check_positive(NAME, "temperature", self.temperature)
@@ -69,10 +73,10 @@ impl DendriticSpikeConfig {
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &Device) -> DendriticSpike {
         expect_valid(self.validate());
-        let scalar = |v: f64| Param::from_tensor(Tensor::<1>::from_floats([v as f32], device));
+        let full = |v: f64| Param::from_tensor(Tensor::<1>::full([self.neurons], v, device));
         DendriticSpike {
-            gain: scalar(self.gain),
-            threshold: scalar(self.threshold),
+            gain: full(self.gain),
+            threshold: full(self.threshold),
             temperature: self.temperature,
             window: self.window,
         }
@@ -84,7 +88,7 @@ impl DendriticSpike {
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, channels, positions, dendrites, time]`
+    /// - input: `[batch, neurons · channels, positions, dendrites, time]`
     /// - output: the same
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
         dendritic_spike(x, self.gain.val(), self.threshold.val(), self.temperature, self.window)
@@ -122,8 +126,8 @@ pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
 ///
 /// # Shapes
 ///
-/// - x: `[batch, channels, positions, dendrites, time]`
-/// - gain, threshold: `[1]`, or `[channels]` for per-channel values (a population's neurons)
+/// - x: `[batch, neurons · channels, positions, dendrites, time]`
+/// - gain, threshold: `[neurons]`
 /// - output: the same as x
 pub fn dendritic_spike(
     x: Tensor<5>,
@@ -132,10 +136,14 @@ pub fn dendritic_spike(
     temperature: f64,
     window: Option<usize>,
 ) -> Tensor<5> {
+    let channels = x.dims()[1];
     let m = position_max(x.clone(), window);
+    // One value per neuron, repeated over its channels.
     let per_channel = |p: Tensor<1>| {
         let n = p.dims()[0];
-        p.reshape([1, n, 1, 1, 1])
+        p.reshape([n, 1])
+            .expand([n, channels / n])
+            .reshape([1, channels, 1, 1, 1])
     };
     let a = sigmoid((m.clone() - per_channel(threshold)) / temperature) * per_channel(gain);
     x * (a.clone().neg() + 1.0) + m * a
@@ -144,8 +152,7 @@ pub fn dendritic_spike(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices;
-    use crate::testing::{assert_close, seed_lock, uniform, values};
+    use test_support::{assert_close, cpu_devices, seed_lock, uniform, values};
 
     fn with(spike: DendriticSpike, gain: f32, threshold: f32, device: &Device) -> DendriticSpike {
         DendriticSpike {
@@ -158,7 +165,7 @@ mod tests {
     #[test]
     fn full_gain_and_no_threshold_is_max_pool_broadcast_exactly() {
         let _lock = seed_lock();
-        for (name, device) in devices::cpu() {
+        for (name, device) in cpu_devices() {
             let x = uniform([2, 2, 7, 3, 4], 5, &device);
             let xv = values(x.clone());
             for window in [None, Some(3), Some(4), Some(1)] {
@@ -186,6 +193,26 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn each_neuron_uses_its_own_gain_and_threshold() {
+        let _lock = seed_lock();
+        let device = Device::flex();
+        // Three neurons of two channels: full gain, no gain, full gain above a threshold no
+        // position reaches.
+        let spike = DendriticSpike {
+            gain: Param::from_tensor(Tensor::from_floats([1.0, 0.0, 1.0], &device)),
+            threshold: Param::from_tensor(Tensor::from_floats([-1e30, 0.0, 1e30], &device)),
+            ..DendriticSpikeConfig::new().with_neurons(3).init(&device)
+        };
+        let x = uniform([2, 6, 4, 3, 2], 8, &device);
+        let y = spike.forward(x.clone());
+        let m = position_max(x.clone(), None);
+        for c in 0..6 {
+            let (got, want) = (y.clone().narrow(1, c, 1), if c < 2 { m.clone() } else { x.clone() }.narrow(1, c, 1));
+            assert_eq!(values(got), values(want), "channel {c} (neuron {})", c / 2);
         }
     }
 

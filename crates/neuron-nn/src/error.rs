@@ -44,6 +44,17 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// A stage of a cell type rejected its config (the structure is kept: match on `source`).
+    #[error("{cell} > {stage}: {source}")]
+    InStage {
+        /// The cell type's name.
+        cell: String,
+        /// The stage's field in [`crate::NeuronConfig`] (`dendrites`, `soma`).
+        stage: &'static str,
+        /// What the stage said.
+        #[source]
+        source: Box<ConfigError>,
+    },
 }
 
 /// An input whose shape does not match what the module was built for.

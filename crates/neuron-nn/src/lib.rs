@@ -17,6 +17,11 @@
 //! Tensors are `[batch, inputs, time]`; no stage reads data back to the host, so every module
 //! runs on Burn's capture device (for the FLOP counter) and on GPUs without syncs.
 //!
+//! Every stage is a layer of `neurons` cells (default 1), like a convolution's `groups`: its
+//! parameters have a leading neuron axis and its tensors are neuron-major along the channel
+//! axis. [`Population`] composes the stages for N cells of one type; a [`Neuron`] is the same
+//! code with N = 1.
+//!
 //! ```
 //! use burn::tensor::{Device, Tensor, Distribution};
 //! use neuron_nn::{DendritesConfig, SynapsesConfig};
@@ -33,7 +38,6 @@
 pub mod axon;
 pub mod dendrites;
 pub mod dendritic_spike;
-pub mod devices;
 pub mod error;
 pub mod neuron;
 pub mod poisson_dropout;
@@ -41,11 +45,10 @@ pub mod poisson_spikes;
 pub mod population;
 pub mod rate;
 pub mod save;
+pub mod scope;
 pub mod soma;
 pub mod summation;
 pub mod synapses;
-#[doc(hidden)]
-pub mod testing;
 
 pub use axon::{Axon, AxonConfig};
 pub use dendrites::{DendriteAlgorithm, Dendrites, DendritesConfig};
@@ -54,12 +57,9 @@ pub use error::{ConfigError, ShapeError};
 pub use neuron::{Neuron, NeuronConfig};
 pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};
-pub use population::{Population, PopulationConfig};
+pub use population::{Population, PopulationConfig, join_neurons, select_neurons};
 pub use rate::RateFunction;
-pub use save::{
-    Checkpoint, LoadError, load_checkpoint, load_module, load_with_config, save_checkpoint, save_module,
-    save_with_config, write_atomic,
-};
+pub use save::{LoadError, load_module, load_parts, load_with_config, save_module, save_parts, save_with_config};
 pub use soma::{Soma, SomaConfig};
 pub use summation::{Summation, SummationConfig, SummationMode};
 pub use synapses::{SynapseMode, Synapses, SynapsesConfig};

@@ -1,14 +1,18 @@
 //! A whole neuron: every stage in the essay's order, and the essay's cell types as presets.
 
 use burn::config::Config;
-use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use flop_count::scope;
+use burn::tensor::Device;
 
-use crate::error::{ConfigError, ShapeError, expect_shape, expect_valid};
+use crate::error::{ConfigError, expect_valid};
 use crate::*;
 
-/// Every stage's configuration, plus the cell's name (used in error messages).
+/// A single neuron: a [`Population`] of one. Every stage is written once, for any number of
+/// neurons; a neuron is that code with N = 1, so its forward maps `[batch, inputs, time]` to
+/// `[batch, terminals, time]`.
+pub type Neuron = Population;
+
+/// A cell type: every stage's configuration (each for one neuron), plus the cell's name (used
+/// in error messages). [`NeuronConfig::init`] builds one neuron; [`PopulationConfig`] builds N.
 #[derive(Config, Debug)]
 pub struct NeuronConfig {
     /// Cell type, e.g. `"granule"`; errors name it.
@@ -31,84 +35,43 @@ pub struct NeuronConfig {
     pub axon: AxonConfig,
 }
 
-/// The extended linear-nonlinear-Poisson neuron as a convnet.
-#[derive(Module, Debug)]
-pub struct Neuron {
-    /// Transmitter × receptor: a matrix product.
-    pub synapses: Synapses,
-    /// Charge diffusing over the tree: a causal spatio-temporal convolution.
-    pub dendrites: Dendrites,
-    /// Voltage-gated amplification: max-pool-like.
-    pub spike: DendriticSpike,
-    /// Per-dendrite rates, summed by cell type.
-    pub summation: Summation,
-    /// The cell body's temporal filter.
-    pub soma: Soma,
-    /// Refractory blocking: Poisson dropout.
-    pub dropout: PoissonDropout,
-    /// The "P" of LNP.
-    pub spikes: PoissonSpikes,
-    /// Attenuation to each terminal.
-    pub axon: Axon,
-    /// Cell type, for error messages.
-    #[module(skip)]
-    pub name: String,
-}
-
-impl Neuron {
-    /// Saves the weights and the config that built them in one file (atomically).
-    pub fn save(&self, config: &NeuronConfig, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
-        crate::save::save_with_config(config, self, path)
-    }
-
-    /// Rebuilds a neuron from a file written by [`Neuron::save`] alone.
-    pub fn load(path: impl AsRef<std::path::Path>, device: &Device) -> Result<(NeuronConfig, Self), crate::LoadError> {
-        crate::save::load_with_config(path, |c: &NeuronConfig| c.init(device))
-    }
-}
-
-impl Neuron {
-    /// The whole cell, in the essay's order.
-    ///
-    /// # Shapes
-    ///
-    /// - input: `[batch, inputs, time]` (presynaptic rates or counts per step)
-    /// - output: `[batch, terminals, time]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        expect_shape(self.try_forward(x))
-    }
-
-    /// [`Neuron::forward`] returning a wrong input shape as an error that names the cell.
-    pub fn try_forward(&self, x: Tensor<3>) -> Result<Tensor<3>, ShapeError> {
-        // Each stage in a FLOP-counter scope named as its field, so its parameter-free ops
-        // (the dendrites' im2col, the rates) get the stage's row; a no-op off the capture device.
-        let d = x.device();
-        let drive = self.synapses.try_forward(x).map_err(|e| e.within(&self.name))?; // [B, S, T]
-        let v = scope(&d, "dendrites", || self.dendrites.forward(drive)); // [B, C, P, D, T]
-        let potential = scope(&d, "spike", || self.spike.forward(v));
-        let drive = scope(&d, "summation", || self.summation.forward(potential)); // [B, T]
-        let rate = scope(&d, "soma", || self.soma.forward(drive)); // [B, T]
-        let blocked = scope(&d, "dropout", || self.dropout.forward(rate));
-        let fired = scope(&d, "spikes", || self.spikes.forward(blocked)); // [B, T]
-        Ok(scope(&d, "axon", || self.axon.forward(fired))) // [B, terminals, T]
-    }
-}
-
 impl NeuronConfig {
-    /// Checks every stage and that they fit together.
+    /// Checks every stage and that they fit together. A stage's error comes back as
+    /// [`ConfigError::InStage`], naming the cell and the stage.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let named = |e: ConfigError| ConfigError::Inconsistent {
-            module: "Neuron",
-            message: format!("{}: {e}", self.name),
+        let in_stage = |stage: &'static str| {
+            let cell = self.name.clone();
+            move |e: ConfigError| ConfigError::InStage {
+                cell,
+                stage,
+                source: Box::new(e),
+            }
         };
-        self.synapses.validate().map_err(named)?;
-        self.dendrites.validate().map_err(named)?;
-        self.spike.validate().map_err(named)?;
-        self.summation.validate().map_err(named)?;
-        self.soma.validate().map_err(named)?;
-        self.dropout.validate().map_err(named)?;
-        self.spikes.validate().map_err(named)?;
-        self.axon.validate().map_err(named)?;
+        self.synapses.validate().map_err(in_stage("synapses"))?;
+        self.dendrites.validate().map_err(in_stage("dendrites"))?;
+        self.spike.validate().map_err(in_stage("spike"))?;
+        self.summation.validate().map_err(in_stage("summation"))?;
+        self.soma.validate().map_err(in_stage("soma"))?;
+        self.dropout.validate().map_err(in_stage("dropout"))?;
+        self.spikes.validate().map_err(in_stage("spikes"))?;
+        self.axon.validate().map_err(in_stage("axon"))?;
+        for (stage, n) in [
+            ("synapses", self.synapses.neurons),
+            ("dendrites", self.dendrites.neurons),
+            ("spike", self.spike.neurons),
+            ("summation", self.summation.neurons),
+            ("soma", self.soma.neurons),
+            ("axon", self.axon.neurons),
+        ] {
+            if n != 1 {
+                return Err(in_stage(stage)(ConfigError::Inconsistent {
+                    module: "Neuron",
+                    message: format!(
+                        "a cell type's stages describe one neuron, but `neurons` is {n}; set the count with PopulationConfig"
+                    ),
+                }));
+            }
+        }
         if self.synapses.sites != self.dendrites.sites() {
             return Err(ConfigError::Inconsistent {
                 module: "Neuron",
@@ -123,7 +86,7 @@ impl NeuronConfig {
         Ok(())
     }
 
-    /// Number of trainable parameters this config creates.
+    /// Number of trainable parameters of one neuron of this type.
     pub fn num_params(&self) -> usize {
         self.synapses.num_params()
             + self.dendrites.num_params()
@@ -133,20 +96,10 @@ impl NeuronConfig {
             + self.axon.terminals
     }
 
-    /// Builds the neuron. Panics with the `validate()` message on an invalid config.
+    /// Builds one neuron. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &Device) -> Neuron {
         expect_valid(self.validate());
-        Neuron {
-            synapses: self.synapses.init(device),
-            dendrites: self.dendrites.init(device),
-            spike: self.spike.init(device),
-            summation: self.summation.init(device),
-            soma: self.soma.init(device),
-            dropout: self.dropout.init(),
-            spikes: self.spikes.init(),
-            axon: self.axon.init(device),
-            name: self.name.clone(),
-        }
+        PopulationConfig::new(self.clone(), 1).init(device)
     }
 
     /// A neuron from per-stage configs with the essay's defaults for the rest: whole-dendrite

@@ -172,7 +172,25 @@ pub fn poisson_keep_mask<const D: usize>(shape: [usize; D], lambda: f64, device:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{chi_square, seed_lock, values};
+    use test_support::{chi_square, seed_lock, values};
+
+    #[test]
+    fn the_training_flag_decides_whether_it_blocks() {
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        device.seed(4);
+        let x = Tensor::<3>::ones([4, 3, 50], &device);
+        let dropout = PoissonDropoutConfig::new().init();
+        // Training, on an autodiff device: blocked steps are zeros, kept ones scaled by 1 + λ.
+        let y = values(dropout.forward(x.clone()));
+        assert!(y.contains(&0.0) && y.contains(&1.5), "training blocks and rescales: {y:?}");
+        // Flag off (`valid()` does the same on the inner device): the input, unchanged, even
+        // on an autodiff device.
+        let mut off = dropout.clone();
+        off.training = Param::from_bool(false);
+        assert_eq!(values(off.forward(x.clone())), values(x.clone()));
+        assert_eq!(values(dropout.valid().forward(x.clone().inner())), values(x.inner()));
+    }
 
     #[test]
     fn every_time_step_is_kept_with_probability_one_over_one_plus_lambda() {

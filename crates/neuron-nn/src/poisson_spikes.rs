@@ -102,13 +102,31 @@ pub fn poisson_sample<const D: usize>(mean: Tensor<D>, exact_max_mean: f64) -> T
 mod tests {
     use super::*;
     use crate::poisson_dropout::poisson_pmf;
-    use crate::testing::{chi_square, seed_lock, values};
+    use test_support::{chi_square, seed_lock, values};
     use burn::tensor::Device;
 
     fn draws(mean: f32, n: usize, seed: u64) -> Vec<f64> {
         let device = Device::flex();
         device.seed(seed);
         values(poisson_sample(Tensor::<1>::full([n], mean, &device), 10.0))
+    }
+
+    #[test]
+    fn the_training_flag_decides_whether_it_samples() {
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let rates = Tensor::<2>::full([20, 30], 0.7, &device);
+        let spikes = PoissonSpikesConfig::new().with_dt(0.5).init();
+        // Training on an autodiff device: integer counts.
+        let y = values(spikes.forward(rates.clone()));
+        assert!(y.iter().all(|v| v.fract() == 0.0), "training samples counts");
+        assert!(y.iter().any(|v| *v != y[0]), "counts vary");
+        // Flag off: the expected count r·dt, on an autodiff device too.
+        let mut off = spikes.clone();
+        off.training = Param::from_bool(false);
+        assert!(values(off.forward(rates.clone())).iter().all(|v| (v - 0.35).abs() < 1e-7));
+        assert!(values(spikes.valid().forward(rates.inner())).iter().all(|v| (v - 0.35).abs() < 1e-7));
     }
 
     #[test]

@@ -1,5 +1,11 @@
-//! Saving and loading modules without ever leaving a half-written file.
+//! Saving and loading modules without ever leaving a half-written file: every save goes to a
+//! temporary file beside the target (`tempfile`), is synced, then renamed over it.
+//!
+//! Two forms: a bare burnpack record ([`save_module`], the weights only, for a module you can
+//! rebuild), and a single file holding the config that builds the module with its weights
+//! ([`save_with_config`]; [`save_parts`] adds byte sections, e.g. an optimizer's state).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -21,13 +27,26 @@ pub enum LoadError {
     Mismatch {
         /// The file.
         path: PathBuf,
-        /// Burn's description.
+        /// Burn's description, or what was wrong with the container.
         message: String,
     },
 }
 
-/// Saves `module` to `path` (burnpack) atomically: written beside it under a temporary name,
-/// then renamed, so an interrupted save leaves the previous file intact.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
+/// renamed over `path`. Readers see the old file or the new one, never a half-written one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Saves `module` to `path` (burnpack) atomically.
 pub fn save_module<M: Module + Clone>(module: &M, path: impl AsRef<Path>) -> std::io::Result<()> {
     let path = path.as_ref();
     write_atomic(path, &module_bytes(module, path)?)
@@ -38,97 +57,17 @@ pub fn save_module<M: Module + Clone>(module: &M, path: impl AsRef<Path>) -> std
 /// corrupt or mismatched file.
 pub fn load_module<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M, LoadError> {
     let path = path.as_ref();
-    std::fs::metadata(path).map_err(|source| LoadError::Io {
-        path: path.into(),
-        source,
-    })?;
-    // Burn may panic deep inside on some malformed records; turn that into an error too.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.try_load_file(path)));
-    match result {
-        Ok(Ok(m)) => Ok(m),
-        Ok(Err(e)) => Err(LoadError::Mismatch {
-            path: path.into(),
-            message: e.to_string(),
-        }),
-        Err(panic) => Err(LoadError::Mismatch {
-            path: path.into(),
-            message: panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "burn panicked while loading".into()),
-        }),
-    }
-}
-
-/// First bytes of a file written by [`save_with_config`] or [`save_checkpoint`].
-const MAGIC: &[u8; 8] = b"NEURONNN";
-/// Format version of that container.
-const VERSION: u32 = 1;
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, synced, then renamed
-/// over `path`: readers see the old file or the new one, never a half-written one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-}
-
-/// The container: magic, version, then each section as a little-endian u64 length and its bytes.
-fn write_sections(path: &Path, sections: &[&[u8]]) -> std::io::Result<()> {
-    let mut bytes = Vec::with_capacity(12 + sections.iter().map(|s| 8 + s.len()).sum::<usize>());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&VERSION.to_le_bytes());
-    for section in sections {
-        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(section);
-    }
-    write_atomic(path, &bytes)
-}
-
-fn read_sections(path: &Path, count: usize) -> Result<Vec<Vec<u8>>, LoadError> {
-    let mismatch = |message: String| LoadError::Mismatch {
-        path: path.into(),
-        message,
-    };
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.into(),
         source,
     })?;
-    if bytes.len() < 12 || &bytes[..8] != MAGIC {
-        return Err(mismatch("not a neuron-nn file (bad header)".into()));
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(mismatch(format!(
-            "file format version {version}, this build reads {VERSION}"
-        )));
-    }
-    let mut at = 12;
-    let mut sections = Vec::with_capacity(count);
-    for i in 0..count {
-        let len = bytes
-            .get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
-            .ok_or_else(|| mismatch(format!("truncated before section {i}")))?;
-        let section = bytes
-            .get(at + 8..(at + 8).saturating_add(len))
-            .ok_or_else(|| mismatch(format!("truncated in section {i}")))?;
-        sections.push(section.to_vec());
-        at += 8 + len;
-    }
-    if at != bytes.len() {
-        return Err(mismatch(format!("{} unexpected trailing bytes", bytes.len() - at)));
-    }
-    Ok(sections)
+    load_module_bytes(module, bytes, path)
 }
+
+/// First bytes of a file written by [`save_parts`].
+const MAGIC: &[u8; 8] = b"NEURONNN";
+/// Format version of that container: 2 stores the section count.
+const VERSION: u32 = 2;
 
 fn module_bytes<M: Module + Clone>(module: &M, path: &Path) -> std::io::Result<Vec<u8>> {
     let record = module.clone().into_record().into_bytes();
@@ -145,6 +84,7 @@ fn load_module_bytes<M: Module>(module: M, bytes: Vec<u8>, path: &Path) -> Resul
     };
     let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
         .map_err(|e| mismatch(format!("weights: {e}")))?;
+    // Burn may panic deep inside on some malformed records; that is an error here too.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.try_load_record(record))) {
         Ok(Ok(m)) => Ok(m),
         Ok(Err(e)) => Err(mismatch(format!("weights: {e}"))),
@@ -152,95 +92,199 @@ fn load_module_bytes<M: Module>(module: M, bytes: Vec<u8>, path: &Path) -> Resul
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T, LoadError> {
-    serde_json::from_slice(bytes).map_err(|e| LoadError::Mismatch {
-        path: path.into(),
-        message: format!("config: {e}"),
-    })
+/// Saves the config that builds `module`, its weights and `extra` byte sections in one file,
+/// atomically: magic, format version, section count, then each section as a little-endian u64
+/// length and its bytes (config JSON, burnpack record, the extras). [`load_parts`] reads it.
+pub fn save_parts<C: serde::Serialize, M: Module + Clone>(
+    path: impl AsRef<Path>,
+    config: &C,
+    module: &M,
+    extra: &[&[u8]],
+) -> std::io::Result<()> {
+    let path = path.as_ref();
+    let config = serde_json::to_vec(config).map_err(std::io::Error::other)?;
+    let weights = module_bytes(module, path)?;
+    let sections: Vec<&[u8]> = [&config[..], &weights[..]].into_iter().chain(extra.iter().copied()).collect();
+    let mut bytes = Vec::with_capacity(16 + sections.iter().map(|s| 8 + s.len()).sum::<usize>());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for section in sections {
+        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(section);
+    }
+    write_atomic(path, &bytes)
 }
 
-/// Saves a module together with the config that builds it, in one file (atomically): a small
-/// header, the config as JSON, then the burnpack record. [`load_with_config`] rebuilds the
-/// module from the file alone.
+fn read_sections(path: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
+    let mismatch = |message: String| LoadError::Mismatch {
+        path: path.into(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if bytes.len() < 16 || &bytes[..8] != MAGIC {
+        return Err(mismatch("not a neuron-nn file (bad header)".into()));
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let version = word(8);
+    if version != VERSION {
+        return Err(mismatch(format!(
+            "file format version {version}, this build reads {VERSION}"
+        )));
+    }
+    let count = word(12) as usize;
+    let mut at = 16;
+    let mut sections = Vec::with_capacity(count);
+    for i in 0..count {
+        let len = bytes
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+            .ok_or_else(|| mismatch(format!("truncated before section {i}")))?;
+        let section = bytes
+            .get(at + 8..(at + 8).saturating_add(len))
+            .ok_or_else(|| mismatch(format!("truncated in section {i}")))?;
+        sections.push(section.to_vec());
+        at += 8 + len;
+    }
+    if at != bytes.len() {
+        return Err(mismatch(format!("{} unexpected trailing bytes", bytes.len() - at)));
+    }
+    if count < 2 {
+        return Err(mismatch(format!("{count} sections; a config and weights need 2")));
+    }
+    Ok(sections)
+}
+
+/// Reads a file written by [`save_parts`]: the config, the module `build` makes from it with
+/// the saved weights loaded, and the extra sections.
+pub fn load_parts<C: serde::de::DeserializeOwned, M: Module>(
+    path: impl AsRef<Path>,
+    build: impl FnOnce(&C) -> M,
+) -> Result<(C, M, Vec<Vec<u8>>), LoadError> {
+    let path = path.as_ref();
+    let mut sections = read_sections(path)?;
+    let extra = sections.split_off(2);
+    let config: C = serde_json::from_slice(&sections[0]).map_err(|e| LoadError::Mismatch {
+        path: path.into(),
+        message: format!("config: {e}"),
+    })?;
+    let module = load_module_bytes(build(&config), sections.remove(1), path)?;
+    Ok((config, module, extra))
+}
+
+/// Saves a module together with the config that builds it, in one file (atomically).
+/// [`load_with_config`] rebuilds the module from the file alone.
 pub fn save_with_config<C: serde::Serialize, M: Module + Clone>(
     config: &C,
     module: &M,
     path: impl AsRef<Path>,
 ) -> std::io::Result<()> {
-    let path = path.as_ref();
-    let config = serde_json::to_vec(config).map_err(std::io::Error::other)?;
-    write_sections(path, &[&config, &module_bytes(module, path)?])
+    save_parts(path, config, module, &[])
 }
 
 /// Reads a file written by [`save_with_config`]: the config, and the module `build` makes from
-/// it with the saved weights loaded.
+/// it with the saved weights loaded. A file with extra sections (a training checkpoint) is
+/// refused: load it with the code that wrote it.
 pub fn load_with_config<C: serde::de::DeserializeOwned, M: Module>(
     path: impl AsRef<Path>,
     build: impl FnOnce(&C) -> M,
 ) -> Result<(C, M), LoadError> {
     let path = path.as_ref();
-    let mut sections = read_sections(path, 2)?;
-    let config: C = json(&sections[0], path)?;
-    let module = load_module_bytes(build(&config), sections.remove(1), path)?;
+    let (config, module, extra) = load_parts(path, build)?;
+    if !extra.is_empty() {
+        return Err(LoadError::Mismatch {
+            path: path.into(),
+            message: format!(
+                "{} sections beyond a config and weights (a training checkpoint?)",
+                extra.len()
+            ),
+        });
+    }
     Ok((config, module))
 }
 
-/// Everything needed to continue training: the config, the step, the module and its optimizer.
-pub struct Checkpoint<C, M> {
-    /// What builds the module.
-    pub config: C,
-    /// Optimizer steps taken.
-    pub step: u64,
-    /// The trained module.
-    pub module: M,
-    /// The optimizer with its state (e.g. Adam's moments).
-    pub optimizer: burn::optim::ModuleOptimizer,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AxonConfig, Axon};
+    use burn::tensor::Device;
 
-/// Saves a training checkpoint (config and step as JSON, module, optimizer state) in one file,
-/// atomically: a run killed mid-write leaves the previous checkpoint intact.
-pub fn save_checkpoint<C: serde::Serialize, M: Module + Clone>(
-    path: impl AsRef<Path>,
-    config: &C,
-    step: u64,
-    module: &M,
-    optimizer: &burn::optim::ModuleOptimizer,
-) -> std::io::Result<()> {
-    let path = path.as_ref();
-    let head =
-        serde_json::to_vec(&serde_json::json!({ "config": config, "step": step })).map_err(std::io::Error::other)?;
-    let optim = optimizer
-        .to_record()
-        .into_bytes()
-        .map_err(|e| std::io::Error::other(format!("serialising optimizer state: {e}")))?;
-    write_sections(path, &[&head, &module_bytes(module, path)?, &optim])
-}
-
-/// Reads a checkpoint written by [`save_checkpoint`]: `build` makes the module from the saved
-/// config, and `optimizer` (built as for the original run) receives the saved state.
-pub fn load_checkpoint<C: serde::de::DeserializeOwned, M: Module>(
-    path: impl AsRef<Path>,
-    build: impl FnOnce(&C) -> M,
-    optimizer: burn::optim::ModuleOptimizer,
-) -> Result<Checkpoint<C, M>, LoadError> {
-    #[derive(serde::Deserialize)]
-    struct Head<C> {
-        config: C,
-        step: u64,
+    fn tmp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("neuron-nn-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
     }
-    let path = path.as_ref();
-    let mut sections = read_sections(path, 3)?;
-    let head: Head<C> = json(&sections[0], path)?;
-    let optim = burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(sections.remove(2)))
-        .map_err(|e| LoadError::Mismatch {
-            path: path.into(),
-            message: format!("optimizer state: {e}"),
-        })?;
-    let module = load_module_bytes(build(&head.config), sections.remove(1), path)?;
-    Ok(Checkpoint {
-        config: head.config,
-        step: head.step,
-        module,
-        optimizer: optimizer.load_record(optim),
-    })
+
+    fn axon(device: &Device) -> Axon {
+        AxonConfig::new(3).init(device)
+    }
+
+    fn load(path: &Path) -> Result<(AxonConfig, Axon), LoadError> {
+        load_with_config(path, |c: &AxonConfig| c.init(&Device::flex()))
+    }
+
+    fn message(e: LoadError) -> String {
+        match e {
+            LoadError::Mismatch { message, .. } => message,
+            other => panic!("expected a mismatch, got {other}"),
+        }
+    }
+
+    #[test]
+    fn container_errors_say_what_is_wrong() {
+        let device = Device::flex();
+        let path = tmp("axon.nnn");
+        save_with_config(&AxonConfig::new(3), &axon(&device), &path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        assert!(load(&path).is_ok());
+        // Bad magic.
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        std::fs::write(&path, &bad).unwrap();
+        assert_eq!(message(load(&path).unwrap_err()), "not a neuron-nn file (bad header)");
+        // Another format version.
+        let mut bad = good.clone();
+        bad[8..12].copy_from_slice(&7u32.to_le_bytes());
+        std::fs::write(&path, &bad).unwrap();
+        assert_eq!(message(load(&path).unwrap_err()), "file format version 7, this build reads 2");
+        // Trailing bytes.
+        let mut bad = good.clone();
+        bad.extend_from_slice(b"junk");
+        std::fs::write(&path, &bad).unwrap();
+        assert_eq!(message(load(&path).unwrap_err()), "4 unexpected trailing bytes");
+        // Truncated.
+        std::fs::write(&path, &good[..good.len() - 10]).unwrap();
+        assert!(message(load(&path).unwrap_err()).starts_with("truncated in section 1"));
+        // A checkpoint-like file with an extra section.
+        save_parts(&path, &AxonConfig::new(3), &axon(&device), &[b"state"]).unwrap();
+        assert_eq!(
+            message(load(&path).unwrap_err()),
+            "1 sections beyond a config and weights (a training checkpoint?)"
+        );
+        let (_, _, extra) = load_parts(&path, |c: &AxonConfig| c.init(&device)).unwrap();
+        assert_eq!(extra, vec![b"state".to_vec()]);
+        // A config that is not JSON of the right type.
+        save_with_config(&"not a config", &axon(&device), &path).unwrap();
+        assert!(message(load(&path).unwrap_err()).starts_with("config: "));
+    }
+
+    #[test]
+    fn a_failed_save_leaves_the_previous_file_whole() {
+        let device = Device::flex();
+        let dir = tmp("keep");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("axon.nnn");
+        save_with_config(&AxonConfig::new(3), &axon(&device), &path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // A target that is a directory cannot be replaced: the save fails, nothing is left over.
+        let blocked = dir.join("blocked");
+        std::fs::create_dir_all(&blocked).unwrap();
+        assert!(save_with_config(&AxonConfig::new(3), &axon(&device), &blocked).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 2, "no temporary file left behind: {left:?}");
+    }
 }

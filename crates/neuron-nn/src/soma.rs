@@ -29,6 +29,9 @@ pub struct SomaConfig {
     /// Rate non-linearity. Default: [`RateFunction::Relu`].
     #[config(default = "RateFunction::Relu")]
     pub rate: RateFunction,
+    /// Neurons in the layer, each with its own filter (a depthwise convolution). Default 1.
+    #[config(default = 1)]
+    pub neurons: usize,
     /// Initialiser. Default: Kaiming uniform, as burn's `Conv1d`.
     #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
     pub initializer: Initializer,
@@ -37,9 +40,9 @@ pub struct SomaConfig {
 /// A causal 1×1×k temporal convolution and a rate non-linearity.
 #[derive(Module, Debug)]
 pub struct Soma {
-    /// `[1, 1, kernel]`.
+    /// `[neurons, 1, kernel]`.
     pub weight: Param<Tensor<3>>,
-    /// `[1]`, if configured.
+    /// `[neurons]`, if configured.
     pub bias: Option<Param<Tensor<1>>>,
     /// Rate non-linearity.
     #[module(skip)]
@@ -49,23 +52,24 @@ pub struct Soma {
 impl SomaConfig {
     /// Checks the kernel size.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_nonzero(NAME, "kernel", self.kernel)
+        check_nonzero(NAME, "kernel", self.kernel)?;
+        check_nonzero(NAME, "neurons", self.neurons)
     }
 
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
-        self.kernel + usize::from(self.bias)
+        self.neurons * (self.kernel + usize::from(self.bias))
     }
 
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &Device) -> Soma {
         expect_valid(self.validate());
-        let k = self.kernel;
+        let (k, n) = (self.kernel, self.neurons);
         Soma {
-            weight: self.initializer.init_with([1, 1, k], Some(k), Some(k), device),
+            weight: self.initializer.init_with([n, 1, k], Some(k), Some(k), device),
             bias: self
                 .bias
-                .then(|| self.initializer.init_with([1], Some(k), Some(k), device)),
+                .then(|| self.initializer.init_with([n], Some(k), Some(k), device)),
             rate: self.rate,
         }
     }
@@ -76,16 +80,11 @@ impl Soma {
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, time]`
-    /// - output: `[batch, time]`
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let [b, t] = x.dims();
-        let y = causal_filter(
-            x.reshape([b, 1, t]),
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
-        );
-        self.rate.apply(y.reshape([b, t]))
+    /// - input: `[batch, neurons, time]`
+    /// - output: `[batch, neurons, time]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let y = causal_filter(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()));
+        self.rate.apply(y)
     }
 }
 
@@ -105,7 +104,7 @@ pub fn causal_filter(x: Tensor<3>, weight: Tensor<3>, bias: Option<Tensor<1>>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::values;
+    use test_support::values;
 
     #[test]
     fn causal_filter_matches_the_definition() {
@@ -130,10 +129,10 @@ mod tests {
     fn output_is_a_non_negative_rate_and_causal() {
         let device = Device::flex();
         let soma = SomaConfig::new().init(&device);
-        let x = Tensor::<2>::from_floats([[1.0, -2.0, 3.0, 0.5, -1.0, 2.0, 0.0]], &device);
+        let x = Tensor::<3>::from_floats([[[1.0, -2.0, 3.0, 0.5, -1.0, 2.0, 0.0]]], &device);
         let y0 = values(soma.forward(x.clone()));
         assert!(y0.iter().all(|v| *v >= 0.0));
-        let y1 = values(soma.forward(x + Tensor::<2>::from_floats([[0.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0]], &device)));
+        let y1 = values(soma.forward(x + Tensor::<3>::from_floats([[[0.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0]]], &device)));
         assert_eq!(y0[..4], y1[..4], "outputs before t = 4 must not see the input at t = 4");
     }
 

@@ -18,13 +18,14 @@
 //! | bistable | `u · (1 + β·tanh((u − θ)/w))` | `h < u` below θ, `h > u` above (0 < β) |
 //!
 //! κ is learned as `ln κ` (so it stays positive); θ and β are learned directly; w is fixed.
+//! A layer of `neurons` cells has one set per cell.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::activation::tanh;
 use burn::tensor::{Device, Tensor};
 
-use crate::error::{ConfigError, check_finite, check_positive, expect_valid};
+use crate::error::{ConfigError, check_finite, check_nonzero, check_positive, expect_valid};
 use crate::rate::RateFunction;
 
 const NAME: &str = "Summation";
@@ -64,17 +65,22 @@ pub struct SummationConfig {
     /// Per-dendrite rate non-linearity. Default: [`RateFunction::Relu`].
     #[config(default = "RateFunction::Relu")]
     pub rate: RateFunction,
+    /// Neurons in the layer, each with its own parameters. Default 1.
+    #[config(default = 1)]
+    pub neurons: usize,
 }
 
 /// Per-dendrite rates, then the cell type's summation at the soma.
 #[derive(Module, Debug)]
 pub struct Summation {
-    /// `ln κ` for sub- and superlinear modes, `[1]`.
+    /// `ln κ` for sub- and superlinear modes, `[neurons]`.
     pub log_scale: Option<Param<Tensor<1>>>,
-    /// θ for the bistable mode, `[1]`.
+    /// θ for the bistable mode, `[neurons]`.
     pub threshold: Option<Param<Tensor<1>>>,
-    /// β for the bistable mode, `[1]`.
+    /// β for the bistable mode, `[neurons]`.
     pub strength: Option<Param<Tensor<1>>>,
+    /// Neurons in the layer (the linear mode has no parameter to count them by).
+    pub neurons: usize,
     /// The mode (its numbers are the initial values; the live ones are the parameters).
     #[module(skip)]
     pub mode: SummationMode,
@@ -86,6 +92,7 @@ pub struct Summation {
 impl SummationConfig {
     /// Checks that every number is finite and scales are positive.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero(NAME, "neurons", self.neurons)?;
         match self.mode {
             SummationMode::Linear => Ok(()),
             SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => {
@@ -105,17 +112,18 @@ impl SummationConfig {
 
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
-        match self.mode {
-            SummationMode::Linear => 0,
-            SummationMode::Sublinear { .. } | SummationMode::Superlinear { .. } => 1,
-            SummationMode::Bistable { .. } => 2,
-        }
+        self.neurons
+            * match self.mode {
+                SummationMode::Linear => 0,
+                SummationMode::Sublinear { .. } | SummationMode::Superlinear { .. } => 1,
+                SummationMode::Bistable { .. } => 2,
+            }
     }
 
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &Device) -> Summation {
         expect_valid(self.validate());
-        let scalar = |v: f64| Some(Param::from_tensor(Tensor::<1>::from_floats([v as f32], device)));
+        let scalar = |v: f64| Some(Param::from_tensor(Tensor::<1>::full([self.neurons], v, device)));
         let (log_scale, threshold, strength) = match self.mode {
             SummationMode::Linear => (None, None, None),
             SummationMode::Sublinear { scale } | SummationMode::Superlinear { scale } => {
@@ -129,6 +137,7 @@ impl SummationConfig {
             log_scale,
             threshold,
             strength,
+            neurons: self.neurons,
             mode: self.mode.clone(),
             rate: self.rate,
         }
@@ -140,9 +149,9 @@ impl Summation {
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, channels, positions, dendrites, time]`
-    /// - output: `[batch, time]`
-    pub fn forward(&self, x: Tensor<5>) -> Tensor<2> {
+    /// - input: `[batch, neurons · channels, positions, dendrites, time]`
+    /// - output: `[batch, neurons, time]`
+    pub fn forward(&self, x: Tensor<5>) -> Tensor<3> {
         self.combine(self.dendrite_rates(x))
     }
 
@@ -150,22 +159,22 @@ impl Summation {
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, channels, positions, dendrites, time]`
-    /// - output: `[batch, dendrites, time]`
-    pub fn dendrite_rates(&self, x: Tensor<5>) -> Tensor<3> {
-        dendrite_rates(x, self.rate)
+    /// - input: `[batch, neurons · channels, positions, dendrites, time]`
+    /// - output: `[batch, neurons, dendrites, time]`
+    pub fn dendrite_rates(&self, x: Tensor<5>) -> Tensor<4> {
+        dendrite_rates(x, self.rate, self.neurons)
     }
 
     /// Sums rates over dendrites and applies the mode's `h`.
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, dendrites, time]`
-    /// - output: `[batch, time]`
-    pub fn combine(&self, rates: Tensor<3>) -> Tensor<2> {
-        let [b, _, t] = rates.dims();
-        let u = rates.sum_dim(1).reshape([b, t]);
-        let p = |o: &Option<Param<Tensor<1>>>| o.as_ref().expect("parameter of this mode").val().reshape([1, 1]);
+    /// - input: `[batch, neurons, dendrites, time]`
+    /// - output: `[batch, neurons, time]`
+    pub fn combine(&self, rates: Tensor<4>) -> Tensor<3> {
+        let [b, n, _, t] = rates.dims();
+        let u = rates.sum_dim(2).reshape([b, n, t]);
+        let p = |o: &Option<Param<Tensor<1>>>| o.as_ref().expect("parameter of this mode").val().reshape([1, n, 1]);
         match self.mode {
             SummationMode::Linear => u,
             SummationMode::Sublinear { .. } => sublinear(u, p(&self.log_scale)),
@@ -175,10 +184,17 @@ impl Summation {
     }
 }
 
-/// Sum over channels and positions, then the rate function: `r[b,d,t] = f(Σ_{c,p} x[b,c,p,d,t])`.
-pub fn dendrite_rates(x: Tensor<5>, rate: RateFunction) -> Tensor<3> {
-    let [b, _, _, d, t] = x.dims();
-    rate.apply(x.sum_dim(1).sum_dim(2).reshape([b, d, t]))
+/// Sum over each neuron's channels and positions, then the rate function:
+/// `r[b,n,d,t] = f(Σ_{c,p} x[b,(n,c),p,d,t])`.
+///
+/// # Shapes
+///
+/// - x: `[batch, neurons · channels, positions, dendrites, time]`
+/// - output: `[batch, neurons, dendrites, time]`
+pub fn dendrite_rates(x: Tensor<5>, rate: RateFunction, neurons: usize) -> Tensor<4> {
+    let [b, nc, p, d, t] = x.dims();
+    let summed = x.reshape([b * neurons, nc / neurons * p, d, t]).sum_dim(1);
+    rate.apply(summed.reshape([b, neurons, d, t]))
 }
 
 /// `u / (1 + u/κ)`, `κ = exp(log_scale)`; `log_scale` broadcasts against `u`.
@@ -199,8 +215,7 @@ pub fn bistable<const D: usize>(u: Tensor<D>, threshold: Tensor<D>, strength: Te
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices;
-    use crate::testing::{seed_lock, values};
+    use test_support::{cpu_devices, seed_lock, values};
     use burn::tensor::Distribution;
 
     fn sum_of(mode: SummationMode, x: Tensor<5>, device: &Device) -> Vec<f64> {
@@ -216,9 +231,66 @@ mod tests {
     }
 
     #[test]
+    fn channels_and_positions_are_summed_before_the_rectifier() {
+        let device = Device::flex();
+        // [1, 2 channels, 2 positions, 1 dendrite, 1 step]: channel 0 gives +2 and −1, channel 1
+        // −3 and +1. Summed first: −1 → 0. Rectified first it would be 3.
+        let x = Tensor::<5>::from_floats([[[[[2.0]], [[-1.0]]], [[[-3.0]], [[1.0]]]]], &device);
+        assert_eq!(sum_of(SummationMode::Linear, x.clone(), &device), vec![0.0]);
+        // Without the rectifier, the plain sum.
+        let s = SummationConfig::new().with_rate(RateFunction::Identity).init(&device);
+        assert_eq!(values(s.forward(x)), vec![-1.0]);
+    }
+
+    #[test]
+    fn each_neuron_sums_its_own_channels_with_its_own_parameters() {
+        let device = Device::flex();
+        // Two neurons of two channels, one position, one dendrite, one step: neuron 0 sums
+        // 1 + 2 = 3, neuron 1 sums 4 + 5 = 9; κ = 1 and 10.
+        let mut s = SummationConfig::new()
+            .with_mode(SummationMode::Sublinear { scale: 1.0 })
+            .with_neurons(2)
+            .init(&device);
+        s.log_scale = Some(Param::from_tensor(Tensor::from_floats([0.0, 10f32.ln()], &device)));
+        let x = Tensor::<5>::from_floats([[[[[1.0]]], [[[2.0]]], [[[4.0]]], [[[5.0]]]]], &device);
+        let y = values(s.forward(x));
+        assert!((y[0] - 3.0 / (1.0 + 3.0)).abs() < 1e-6, "{y:?}");
+        assert!((y[1] - 9.0 / (1.0 + 0.9)).abs() < 1e-5, "{y:?}");
+    }
+
+    #[test]
+    fn bistable_values_and_gradients_inside_the_transition() {
+        // |u − θ| within the width, where tanh is not saturated and θ's gradient is not ~0.
+        let device = Device::flex().autodiff();
+        let (theta, beta, w) = (2.0f64, 0.4f64, 1.5f64);
+        let s = SummationConfig::new()
+            .with_mode(SummationMode::Bistable {
+                threshold: theta,
+                strength: beta,
+                width: w,
+            })
+            .with_rate(RateFunction::Identity)
+            .init(&device);
+        for u in [1.0f64, 1.7, 2.0, 2.6, 3.2] {
+            let x = Tensor::<5>::from_floats([[[[[u as f32]]]]], &device);
+            let h = s.forward(x);
+            let got = values(h.clone())[0];
+            let th = ((u - theta) / w).tanh();
+            assert!((got - u * (1.0 + beta * th)).abs() < 1e-5, "h({u}) = {got}");
+            let g = h.sum().backward();
+            let d_theta = values(s.threshold.as_ref().unwrap().val().grad(&g).unwrap())[0];
+            let d_beta = values(s.strength.as_ref().unwrap().val().grad(&g).unwrap())[0];
+            let sech2 = 1.0 - th * th;
+            assert!((d_theta + u * beta * sech2 / w).abs() < 1e-5, "∂h/∂θ at {u}: {d_theta}");
+            assert!((d_beta - u * th).abs() < 1e-5, "∂h/∂β at {u}: {d_beta}");
+            assert!(d_theta.abs() > 0.05, "inside the transition θ's gradient is not negligible");
+        }
+    }
+
+    #[test]
     fn sublinear_le_linear_le_superlinear_for_non_negative_input() {
         let _lock = seed_lock();
-        for (name, device) in devices::cpu() {
+        for (name, device) in cpu_devices() {
             device.seed(3);
             let x = Tensor::<5>::random([4, 2, 3, 5, 6], Distribution::Uniform(0.0, 2.0), &device);
             let lin = sum_of(SummationMode::Linear, x.clone(), &device);
@@ -264,6 +336,8 @@ mod tests {
 
     #[test]
     fn parameters_are_learnable() {
+        // (Exact gradients: bistable_values_and_gradients_inside_the_transition, and the
+        // finite-difference checks in tests/gradcheck.rs.)
         let device = Device::flex().autodiff();
         let x = Tensor::<5>::from_floats([[[[[2.0]], [[1.0]]]]], &device);
         let s = SummationConfig::new()

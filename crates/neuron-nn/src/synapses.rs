@@ -3,6 +3,11 @@
 //! Essay, Part II: "the amount of neurotransmitter released, the number of synapses for a given
 //! neurotransmitter and the number of receptor proteins ... can be thought of as the weights of a
 //! (fully) connected layer ... the dot product of two matrices".
+//!
+//! A layer of `neurons` cells (like a convolution's `groups`): every parameter has a leading
+//! neuron axis, and the input is either shared by all cells (`[batch, inputs, time]`) or one per
+//! cell (`[batch, neurons · inputs, time]`, neuron-major). The output is neuron-major too:
+//! `[batch, neurons · sites, time]`.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -32,13 +37,16 @@ pub enum SynapseMode {
 /// Configuration of [`Synapses`].
 #[derive(Config, Debug)]
 pub struct SynapsesConfig {
-    /// Number of presynaptic inputs (axons).
+    /// Number of presynaptic inputs (axons) of each neuron.
     pub inputs: usize,
-    /// Number of synaptic sites on the neuron.
+    /// Number of synaptic sites on each neuron.
     pub sites: usize,
     /// Connectivity. Default: [`SynapseMode::Dense`].
     #[config(default = "SynapseMode::Dense")]
     pub mode: SynapseMode,
+    /// Neurons in the layer, each with its own weights (like a convolution's `groups`). Default 1.
+    #[config(default = 1)]
+    pub neurons: usize,
     /// Initialiser of the weights (dense) or gains (one-to-one, mapped; fan-in 1).
     /// Default: Kaiming uniform, as burn's `Linear`.
     #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
@@ -48,11 +56,12 @@ pub struct SynapsesConfig {
 /// Synaptic transmission as a (dense, diagonal or mapped) matrix product over the input axis.
 #[derive(Module, Debug)]
 pub struct Synapses {
-    /// Dense: `[sites, inputs]`. One-to-one and mapped: per-site gains `[sites, 1]`.
-    pub weight: Param<Tensor<2>>,
-    /// Number of inputs expected.
+    /// Dense: `[neurons, sites, inputs]`. One-to-one and mapped: per-site gains
+    /// `[neurons, sites, 1]`.
+    pub weight: Param<Tensor<3>>,
+    /// Inputs of each neuron.
     pub inputs: usize,
-    /// Number of sites produced.
+    /// Sites of each neuron.
     pub sites: usize,
     /// Connectivity (for mapped mode, the input each site listens to).
     #[module(skip)]
@@ -64,6 +73,7 @@ impl SynapsesConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_nonzero(NAME, "inputs", self.inputs)?;
         check_nonzero(NAME, "sites", self.sites)?;
+        check_nonzero(NAME, "neurons", self.neurons)?;
         match &self.mode {
             SynapseMode::Dense => Ok(()),
             SynapseMode::OneToOne if self.sites != self.inputs => Err(ConfigError::Inconsistent {
@@ -98,23 +108,24 @@ impl SynapsesConfig {
 
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
-        match self.mode {
-            SynapseMode::Dense => self.sites * self.inputs,
-            _ => self.sites,
-        }
+        self.neurons
+            * match self.mode {
+                SynapseMode::Dense => self.sites * self.inputs,
+                _ => self.sites,
+            }
     }
 
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &burn::tensor::Device) -> Synapses {
         expect_valid(self.validate());
-        let (shape, fan_in) = match self.mode {
-            SynapseMode::Dense => ([self.sites, self.inputs], self.inputs),
-            _ => ([self.sites, 1], 1),
-        };
+        let fan_in = if self.mode == SynapseMode::Dense { self.inputs } else { 1 };
         Synapses {
-            weight: self
-                .initializer
-                .init_with(shape, Some(fan_in), Some(self.sites), device),
+            weight: self.initializer.init_with(
+                [self.neurons, self.sites, fan_in],
+                Some(fan_in),
+                Some(self.sites),
+                device,
+            ),
             inputs: self.inputs,
             sites: self.sites,
             mode: self.mode.clone(),
@@ -123,16 +134,22 @@ impl SynapsesConfig {
 }
 
 impl Synapses {
+    /// Number of neurons in the layer.
+    pub fn neurons(&self) -> usize {
+        self.weight.dims()[0]
+    }
+
     /// Presynaptic activity to synaptic drive.
     ///
     /// # Shapes
     ///
-    /// - input: `[batch, inputs, time]`
-    /// - output: `[batch, sites, time]`
+    /// - input: `[batch, inputs, time]` (every neuron sees it) or
+    ///   `[batch, neurons · inputs, time]` (each neuron its own, neuron-major)
+    /// - output: `[batch, neurons · sites, time]`
     ///
     /// # Panics
     ///
-    /// If the input's second dimension is not `inputs` (see [`Synapses::try_forward`]).
+    /// On any other input shape (see [`Synapses::try_forward`]).
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         expect_shape(self.try_forward(x))
     }
@@ -140,86 +157,137 @@ impl Synapses {
     /// [`Synapses::forward`] returning a wrong input shape as an error.
     pub fn try_forward(&self, x: Tensor<3>) -> Result<Tensor<3>, ShapeError> {
         let dims = x.dims();
-        if dims[1] != self.inputs {
-            return Err(ShapeError::new(NAME, format!("[batch, {}, time]", self.inputs), &dims));
+        let n = self.neurons();
+        if dims[1] != self.inputs && dims[1] != n * self.inputs {
+            let expected = if n == 1 {
+                format!("[batch, {}, time]", self.inputs)
+            } else {
+                format!(
+                    "[batch, {} (shared), time] or [batch, {} ({n} neurons × {}), time]",
+                    self.inputs,
+                    n * self.inputs,
+                    self.inputs
+                )
+            };
+            return Err(ShapeError::new(NAME, expected, &dims));
         }
         let w = self.weight.val();
         Ok(match &self.mode {
             SynapseMode::Dense => synapses_dense(x, w),
             SynapseMode::OneToOne => synapses_gain(x, w),
-            mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, 1), w),
+            mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, self.inputs), w),
         })
     }
 }
 
-/// Dense synapses: `y[b, s, t] = Σ_i w[s, i] · x[b, i, t]`.
-pub fn synapses_dense(x: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
-    weight.unsqueeze::<3>().matmul(x)
+/// Dense synapses: `y[b, (n, s), t] = Σ_i w[n, s, i] · x[b, (n,) i, t]`.
+///
+/// # Shapes
+///
+/// - x: `[batch, inputs, time]` (shared) or `[batch, neurons · inputs, time]`
+/// - weight: `[neurons, sites, inputs]`
+/// - output: `[batch, neurons · sites, time]`
+pub fn synapses_dense(x: Tensor<3>, weight: Tensor<3>) -> Tensor<3> {
+    let [n, s, i] = weight.dims();
+    let [b, c, t] = x.dims();
+    if c == i {
+        // Shared input: one GEMM for the whole layer.
+        weight.reshape([1, n * s, i]).matmul(x)
+    } else {
+        weight
+            .unsqueeze::<4>()
+            .matmul(x.reshape([b, n, i, t]))
+            .reshape([b, n * s, t])
+    }
 }
 
-/// One-to-one synapses: `y[b, s, t] = g[s] · x[b, s, t]`, with `gain: [sites, 1]`.
-pub fn synapses_gain(x: Tensor<3>, gain: Tensor<2>) -> Tensor<3> {
-    x * gain.unsqueeze::<3>()
+/// Per-site gains: `y[b, (n, s), t] = g[n, s] · x[b, (n,) s, t]`.
+///
+/// # Shapes
+///
+/// - x: `[batch, sites, time]` (shared) or `[batch, neurons · sites, time]`
+/// - gain: `[neurons, sites, 1]`
+/// - output: `[batch, neurons · sites, time]`
+pub fn synapses_gain(x: Tensor<3>, gain: Tensor<3>) -> Tensor<3> {
+    let [n, s, _] = gain.dims();
+    let [b, c, t] = x.dims();
+    let x = if c == s {
+        x.unsqueeze_dim::<4>(1)
+    } else {
+        x.reshape([b, n, s, t])
+    };
+    (x * gain.unsqueeze::<4>()).reshape([b, n * s, t])
 }
 
-/// The input each site listens to, along axis `dim` (the input axis): `x[.., map[s], ..]` in
-/// mapped mode, `x` itself otherwise.
-pub fn site_inputs<const D: usize>(x: Tensor<D>, mode: &SynapseMode, dim: usize) -> Tensor<D> {
+/// The input each site listens to (axis 1): `x[b, (n,) map[s], t]` in mapped mode, `x` itself
+/// otherwise. With one input block per neuron (`[batch, neurons · inputs, time]`), each neuron's
+/// sites select from its own block.
+pub fn site_inputs(x: Tensor<3>, mode: &SynapseMode, inputs: usize) -> Tensor<3> {
     match mode {
         SynapseMode::Mapped { map } => {
-            let idx = Tensor::<1, Int>::from_data(
-                TensorData::new(map.iter().map(|&i| i as i64).collect(), [map.len()]),
-                &x.device(),
-            );
-            x.select(dim, idx)
+            let blocks = x.dims()[1] / inputs;
+            let idx: Vec<i64> = (0..blocks)
+                .flat_map(|n| map.iter().map(move |&i| (n * inputs + i) as i64))
+                .collect();
+            let len = idx.len();
+            x.select(1, Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), &x.device()))
         }
         _ => x,
     }
 }
 
-/// Mapped synapses: `y[b, s, t] = g[s] · x[b, map[s], t]`, with `gain: [sites, 1]`.
-pub fn synapses_mapped(x: Tensor<3>, gain: Tensor<2>, map: Tensor<1, Int>) -> Tensor<3> {
-    synapses_gain(x.select(1, map), gain)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices;
-    use crate::testing::{seed_lock, uniform, values};
     use burn::tensor::Device;
+    use test_support::{cpu_devices, seed_lock, uniform, values};
 
-    type Expected<'a> = &'a dyn Fn(&[f64], usize, usize, usize) -> f64;
+    type Expected<'a> = &'a dyn Fn(&[f64], usize, usize, usize, usize) -> f64;
 
     #[test]
-    fn each_mode_computes_its_matrix_product() {
+    fn each_mode_computes_its_matrix_product_for_every_neuron() {
         let _lock = seed_lock();
-        for (name, device) in devices::cpu() {
-            let x = uniform([2, 3, 4], 1, &device);
-            let xv = values(x.clone());
-            let at = |b: usize, i: usize, t: usize| xv[(b * 3 + i) * 4 + t];
-            let check = |syn: &Synapses, f: Expected| {
-                let w = values(syn.weight.val());
-                let y = values(syn.forward(x.clone()));
-                for (n, v) in y.iter().enumerate() {
-                    let (b, s, t) = (n / (syn.sites * 4), n / 4 % syn.sites, n % 4);
-                    let want = f(&w, b, s, t);
-                    assert!(
-                        (v - want).abs() < 1e-5,
-                        "{name} {:?}: y[{b},{s},{t}] = {v}, want {want}",
-                        syn.mode
-                    );
+        for (name, device) in cpu_devices() {
+            for neurons in [1, 3] {
+                for each in [false, true] {
+                    let blocks = if each { neurons } else { 1 };
+                    let x = uniform([2, blocks * 3, 4], 1, &device);
+                    let xv = values(x.clone());
+                    // x[b, (n,) i, t]
+                    let at = |b: usize, n: usize, i: usize, t: usize| {
+                        let n = if each { n } else { 0 };
+                        xv[((b * blocks + n) * 3 + i) * 4 + t]
+                    };
+                    let check = |syn: &Synapses, f: Expected| {
+                        let w = values(syn.weight.val());
+                        let y = values(syn.forward(x.clone()));
+                        let s = syn.sites;
+                        assert_eq!(y.len(), 2 * neurons * s * 4);
+                        for (k, v) in y.iter().enumerate() {
+                            let (b, n, si, t) = (k / (neurons * s * 4), k / (s * 4) % neurons, k / 4 % s, k % 4);
+                            let want = f(&w, b, n, si, t);
+                            assert!(
+                                (v - want).abs() < 1e-5,
+                                "{name} {neurons} neurons (own inputs: {each}) {:?}: y[{b},{n}·{si},{t}] = {v}, want {want}",
+                                syn.mode
+                            );
+                        }
+                    };
+                    let dense = SynapsesConfig::new(3, 5).with_neurons(neurons).init(&device);
+                    check(&dense, &|w, b, n, s, t| (0..3).map(|i| w[(n * 5 + s) * 3 + i] * at(b, n, i, t)).sum());
+                    let one = SynapsesConfig::new(3, 3)
+                        .with_mode(SynapseMode::OneToOne)
+                        .with_neurons(neurons)
+                        .init(&device);
+                    check(&one, &|w, b, n, s, t| w[n * 3 + s] * at(b, n, s, t));
+                    let map = vec![2, 0, 0, 1];
+                    let mapped = SynapsesConfig::new(3, 4)
+                        .with_mode(SynapseMode::Mapped { map: map.clone() })
+                        .with_neurons(neurons)
+                        .init(&device);
+                    check(&mapped, &|w, b, n, s, t| w[n * 4 + s] * at(b, n, map[s], t));
                 }
-            };
-            let dense = SynapsesConfig::new(3, 5).init(&device);
-            check(&dense, &|w, b, s, t| (0..3).map(|i| w[s * 3 + i] * at(b, i, t)).sum());
-            let one = SynapsesConfig::new(3, 3).with_mode(SynapseMode::OneToOne).init(&device);
-            check(&one, &|w, b, s, t| w[s] * at(b, s, t));
-            let map = vec![2, 0, 0, 1];
-            let mapped = SynapsesConfig::new(3, 4)
-                .with_mode(SynapseMode::Mapped { map: map.clone() })
-                .init(&device);
-            check(&mapped, &|w, b, s, t| w[s] * at(b, map[s], t));
+            }
         }
     }
 
@@ -254,6 +322,7 @@ mod tests {
                 field: "inputs"
             }
         );
+        assert!(SynapsesConfig::new(2, 2).with_neurons(0).validate().is_err());
     }
 
     #[test]
@@ -264,6 +333,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Synapses: expected input of shape [batch, 3, time], got [1, 4, 2]"
+        );
+        let layer = SynapsesConfig::new(3, 5).with_neurons(4).init(&device);
+        let e = layer.try_forward(Tensor::<3>::zeros([1, 4, 2], &device)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Synapses: expected input of shape [batch, 3 (shared), time] or [batch, 12 (4 neurons × 3), time], got [1, 4, 2]"
         );
     }
 

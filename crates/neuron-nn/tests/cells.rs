@@ -3,8 +3,8 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Gradients;
 use burn::tensor::{Device, Distribution, Tensor};
-use neuron_nn::testing::{assert_close, seed_lock, values};
 use neuron_nn::*;
+use test_support::{assert_close, cpu_devices, seed_lock, values};
 
 /// A small cell that exercises every mode a preset does not: dense synapses, two channels,
 /// a wide (expanded-path) dendrite kernel, dendrite bias, bistable summation, smooth rates.
@@ -29,6 +29,38 @@ fn small_cell() -> NeuronConfig {
         PoissonSpikesConfig::new(),
         AxonConfig::new(4),
     )
+}
+
+/// The granule cell with sub- or superlinear summation and smooth rates.
+fn granule_with(mode: SummationMode) -> NeuronConfig {
+    NeuronConfig {
+        summation: SummationConfig::new().with_mode(mode).with_rate(RateFunction::Softplus),
+        soma: SomaConfig::new().with_rate(RateFunction::Softplus),
+        ..NeuronConfig::granule()
+    }
+}
+
+/// Gives every neuron distinct spike and summation scalars (the initialisers make them equal),
+/// so a population that routed one neuron's scalar to another would differ from its members.
+fn distinct_scalars(mut p: Population) -> Population {
+    let n = p.len();
+    let device = p.device();
+    let ramp = |lo: f32, step: f32| {
+        Param::from_tensor(Tensor::<1>::from_floats(
+            (0..n).map(|i| lo + step * i as f32).collect::<Vec<_>>().as_slice(),
+            &device,
+        ))
+    };
+    p.spike.gain = ramp(0.2, 0.15);
+    p.spike.threshold = ramp(-0.3, 0.1);
+    if p.summation.log_scale.is_some() {
+        p.summation.log_scale = Some(ramp(-0.5, 0.4));
+    }
+    if p.summation.threshold.is_some() {
+        p.summation.threshold = Some(ramp(0.5, 0.3));
+        p.summation.strength = Some(ramp(0.1, 0.15));
+    }
+    p
 }
 
 #[test]
@@ -65,6 +97,9 @@ fn presets_have_the_documented_sizes_and_parameter_counts() {
             "{}: module count",
             config.name
         );
+        let population = PopulationConfig::new(config.clone(), 3);
+        assert_eq!(population.num_params(), 3 * params);
+        assert_eq!(population.init(&device).num_params(), 3 * params, "{}", config.name);
         let json = serde_json::to_string(&config).unwrap();
         let back: NeuronConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(
@@ -85,40 +120,64 @@ fn presets_have_the_documented_sizes_and_parameter_counts() {
 #[test]
 fn a_population_equals_its_neurons_run_one_by_one() {
     let _lock = seed_lock();
-    for (name, device) in devices::cpu() {
-        for config in [NeuronConfig::granule(), small_cell()] {
+    for (name, device) in cpu_devices() {
+        for config in [
+            NeuronConfig::granule(),
+            small_cell(),
+            granule_with(SummationMode::Sublinear { scale: 2.0 }),
+            granule_with(SummationMode::Superlinear { scale: 2.0 }),
+        ] {
             device.seed(5);
-            let population = PopulationConfig::new(config.clone(), 5).init(&device);
-            let inputs = config.synapses.inputs;
+            let population = distinct_scalars(PopulationConfig::new(config.clone(), 5).init(&device));
+            let (inputs, terminals) = (config.synapses.inputs, config.axon.terminals);
+            let what = |how: &str| format!("{name} {} ({:?}): {how}", config.name, config.summation.mode);
+            // Every neuron on the same input.
             let x = Tensor::<3>::random([2, inputs, 7], Distribution::Default, &device);
             let y = population.forward(x.clone());
-            assert_eq!(y.dims(), [2, 5, config.axon.terminals, 7]);
+            assert_eq!(y.dims(), [2, 5 * terminals, 7]);
             let each: Vec<Tensor<3>> = (0..5).map(|i| population.neuron(i).forward(x.clone())).collect();
-            assert_close(
-                y,
-                Tensor::stack(each, 1),
-                1e-5,
-                &format!("{name} {}: shared input", config.name),
-            );
+            assert_close(y, Tensor::cat(each, 1), 1e-5, &what("shared input"));
 
-            let xs = Tensor::<4>::random([2, 5, inputs, 7], Distribution::Default, &device);
-            let y = population.forward_each(xs.clone());
+            // Each neuron on its own input block.
+            let xs = Tensor::<3>::random([2, 5 * inputs, 7], Distribution::Default, &device);
+            let y = population.forward(xs.clone());
             let each: Vec<Tensor<3>> = (0..5)
-                .map(|i| population.neuron(i).forward(xs.clone().narrow(1, i, 1).squeeze_dim(1)))
+                .map(|i| population.neuron(i).forward(xs.clone().narrow(1, i * inputs, inputs)))
                 .collect();
-            assert_close(
-                y,
-                Tensor::stack(each, 1),
-                1e-5,
-                &format!("{name} {}: per-neuron input", config.name),
-            );
+            assert_close(y, Tensor::cat(each, 1), 1e-5, &what("per-neuron input"));
 
-            // And back: neurons → population → the same outputs.
-            let neurons: Vec<Neuron> = (0..5).map(|i| population.neuron(i)).collect();
-            let again = Population::from_neurons(&config, &neurons);
-            assert_eq!(values(again.forward(x.clone())), values(population.forward(x)));
+            // And back, in another order: neurons → population → the outputs in that order.
+            let order = [3, 0, 4, 1, 2];
+            let neurons: Vec<Neuron> = order.iter().map(|&i| population.neuron(i)).collect();
+            let again = Population::from_neurons(&neurons);
+            let y = values(again.forward(x.clone()));
+            let want = values(population.forward(x.clone()));
+            for (k, &i) in order.iter().enumerate() {
+                for b in 0..2 {
+                    let row = |n: usize| b * 5 * terminals * 7 + n * terminals * 7;
+                    assert_eq!(
+                        y[row(k)..row(k) + terminals * 7],
+                        want[row(i)..row(i) + terminals * 7],
+                        "{}: neuron {k} of the joined population is neuron {i}",
+                        what("from_neurons order")
+                    );
+                }
+            }
+            // Joining populations: sizes add up.
+            let two = Population::from_neurons(&[population.neuron(0), again.clone()]);
+            assert_eq!(two.len(), 6);
         }
     }
+}
+
+#[test]
+fn populations_of_different_cell_types_do_not_join() {
+    let device = Device::flex();
+    let a = NeuronConfig::granule().init(&device);
+    let b = small_cell().init(&device);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Population::from_neurons(&[a, b])));
+    let msg = r.unwrap_err().downcast_ref::<String>().cloned().unwrap();
+    assert!(msg.contains("part 1 is a test cell cell, part 0 a granule"), "{msg}");
 }
 
 struct AllGrads<'a> {
@@ -141,16 +200,7 @@ impl ModuleVisitor for AllGrads<'_> {
 fn gradients_reach_every_parameter_of_a_neuron() {
     let _lock = seed_lock();
     let device = Device::flex().autodiff();
-    for config in [
-        small_cell(),
-        NeuronConfig {
-            summation: SummationConfig::new()
-                .with_mode(SummationMode::Sublinear { scale: 3.0 })
-                .with_rate(RateFunction::Softplus),
-            soma: SomaConfig::new().with_rate(RateFunction::Softplus),
-            ..NeuronConfig::granule()
-        },
-    ] {
+    for config in [small_cell(), granule_with(SummationMode::Sublinear { scale: 3.0 })] {
         device.seed(9);
         let neuron = config.init(&device);
         let x = Tensor::<3>::random([4, config.synapses.inputs, 9], Distribution::Default, &device);
@@ -235,9 +285,12 @@ fn bad_input_names_the_cell() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "granule population: expected input of shape [batch, 4, time], got [1, 5, 5]"
+        "granule population > Synapses: expected input of shape [batch, 4 (shared), time] or [batch, 12 (3 neurons × 4), time], got [1, 5, 5]"
     );
+}
 
+#[test]
+fn config_errors_keep_their_structure() {
     let mut bad = NeuronConfig::granule();
     bad.dendrites.positions = 3;
     let e = bad.validate().unwrap_err().to_string();
@@ -245,30 +298,57 @@ fn bad_input_names_the_cell() {
         e.contains("granule: synapses produce 16 sites but the dendrites lay out 12"),
         "{e}"
     );
+    // A stage's own error: which cell, which stage, what — as data, not only as text.
+    let mut bad = NeuronConfig::granule();
+    bad.soma.kernel = 0;
+    match bad.validate().unwrap_err() {
+        ConfigError::InStage { cell, stage, source } => {
+            assert_eq!((cell.as_str(), stage), ("granule", "soma"));
+            assert_eq!(
+                *source,
+                ConfigError::Zero {
+                    module: "Soma",
+                    field: "kernel"
+                }
+            );
+        }
+        other => panic!("expected InStage, got {other:?}"),
+    }
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "granule > soma: Soma: `kernel` must be at least 1, got 0"
+    );
+    // A count inside a cell type is a mistake: the count belongs to the population.
+    let mut bad = NeuronConfig::granule();
+    bad.dendrites.neurons = 4;
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains("set the count with PopulationConfig"), "{e}");
     assert!(PopulationConfig::new(NeuronConfig::granule(), 0).validate().is_err());
 }
 
 #[test]
-fn a_saved_neuron_rebuilds_from_the_file_alone() {
+fn a_saved_population_rebuilds_from_the_file_alone() {
     let _lock = seed_lock();
     let device = Device::flex();
     device.seed(11);
-    let config = small_cell();
-    let neuron = config.init(&device);
     let dir = std::env::temp_dir().join(format!("neuron-nn-cells-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("cell.nnn");
-    neuron.save(&config, &path).unwrap();
-    let (loaded_config, loaded) = Neuron::load(&path, &device).unwrap();
-    assert_eq!(
-        serde_json::to_string(&loaded_config).unwrap(),
-        serde_json::to_string(&config).unwrap()
-    );
-    let x = Tensor::<3>::random([2, 3, 6], Distribution::Default, &device);
-    assert_eq!(values(loaded.forward(x.clone())), values(neuron.forward(x)));
+    for n in [1, 3] {
+        let population = PopulationConfig::new(small_cell(), n).init(&device);
+        let path = dir.join(format!("cells{n}.nnn"));
+        population.save(&path).unwrap();
+        let loaded = Population::load(&path, &device).unwrap();
+        assert_eq!(loaded.len(), n);
+        assert_eq!(
+            serde_json::to_string(&loaded.config).unwrap(),
+            serde_json::to_string(&small_cell()).unwrap()
+        );
+        let x = Tensor::<3>::random([2, 3, 6], Distribution::Default, &device);
+        assert_eq!(values(loaded.forward(x.clone())), values(population.forward(x)));
 
-    // A truncated file is an error.
-    let bytes = std::fs::read(&path).unwrap();
-    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(matches!(Neuron::load(&path, &device), Err(LoadError::Mismatch { .. })));
+        // A truncated file is an error.
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(matches!(Population::load(&path, &device), Err(LoadError::Mismatch { .. })));
+    }
 }

@@ -8,11 +8,11 @@ use neuron_nn::dendrites::dendrite_conv;
 use neuron_nn::dendritic_spike::dendritic_spike;
 use neuron_nn::soma::causal_filter;
 use neuron_nn::summation::{bistable, dendrite_rates, sublinear, superlinear};
-use neuron_nn::synapses::{synapses_dense, synapses_gain, synapses_mapped};
+use neuron_nn::synapses::{SynapseMode, site_inputs, synapses_dense, synapses_gain};
 use neuron_nn::{DendriteAlgorithm, RateFunction, axon::axon};
 
 fn f64_devices() -> Vec<(&'static str, Device)> {
-    neuron_nn::devices::cpu()
+    test_support::cpu_devices()
         .into_iter()
         .map(|(name, mut d)| {
             // Several tests share the process: only the first configure succeeds, which is fine.
@@ -96,25 +96,26 @@ fn project<const D: usize>(y: Tensor<D>, salt: u64) -> Tensor<1> {
 
 #[test]
 fn synapses() {
-    check("Synapses dense", vec![data(2 * 3 * 4, 1), data(5 * 3, 2)], |a| {
-        project(
-            synapses_dense(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([5, 3])),
-            3,
-        )
-    });
-    check("Synapses one-to-one", vec![data(2 * 3 * 4, 1), data(3, 2)], |a| {
-        project(
-            synapses_gain(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([3, 1])),
-            3,
-        )
-    });
-    check("Synapses mapped", vec![data(2 * 3 * 4, 1), data(4, 2)], |a| {
-        let map = Tensor::<1, burn::tensor::Int>::from_data([2i64, 0, 0, 1], &a[0].device());
-        project(
-            synapses_mapped(a[0].clone().reshape([2, 3, 4]), a[1].clone().reshape([4, 1]), map),
-            3,
-        )
-    });
+    // One neuron, and two neurons each with its own input block (the population form).
+    for (n, blocks) in [(1, 1), (2, 2), (2, 1)] {
+        check(&format!("Synapses dense ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 5 * 3, 2)], |a| {
+            project(
+                synapses_dense(a[0].clone().reshape([2, blocks * 3, 4]), a[1].clone().reshape([n, 5, 3])),
+                3,
+            )
+        });
+        check(&format!("Synapses one-to-one ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 3, 2)], |a| {
+            project(
+                synapses_gain(a[0].clone().reshape([2, blocks * 3, 4]), a[1].clone().reshape([n, 3, 1])),
+                3,
+            )
+        });
+        check(&format!("Synapses mapped ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 4, 2)], |a| {
+            let mode = SynapseMode::Mapped { map: vec![2, 0, 0, 1] };
+            let sites = site_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &mode, 3);
+            project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1])), 3)
+        });
+    }
 }
 
 #[test]
@@ -138,8 +139,10 @@ fn dendrites_on_both_paths() {
 
 #[test]
 fn spike_amplification() {
-    for window in [None, Some(2)] {
-        let args = vec![data(2 * 4 * 3 * 2, 8), vec![0.7], vec![-0.2]];
+    // One neuron of two channels, and two neurons of one channel each.
+    for (window, gains) in [(None, vec![0.7]), (Some(2), vec![0.7]), (Some(2), vec![0.7, 0.3])] {
+        let thresholds: Vec<f64> = gains.iter().map(|g| g - 0.9).collect();
+        let args = vec![data(2 * 4 * 3 * 2, 8), gains, thresholds];
         let f = |a: &[Tensor<1>]| {
             project(
                 dendritic_spike(
@@ -152,35 +155,28 @@ fn spike_amplification() {
                 9,
             )
         };
-        check_with(&format!("DendriticSpike window {window:?}"), args, f, true);
+        check_with(&format!("DendriticSpike window {window:?}, {} neuron(s)", args[1].len()), args, f, true);
     }
 }
 
 #[test]
 fn summation_modes() {
-    // Positive drive (away from the rectifier's kink at 0).
-    let x: Vec<f64> = data(2 * 2 * 3 * 4 * 3, 10).iter().map(|v| v + 1.5).collect();
+    // Two neurons of two channels; positive drive (away from the rectifier's kink at 0).
+    let x: Vec<f64> = data(2 * 4 * 3 * 4 * 3, 10).iter().map(|v| v + 1.5).collect();
     let rates = |a: &Tensor<1>| {
-        dendrite_rates(a.clone().reshape([2, 2, 3, 4, 3]), RateFunction::Relu)
-            .sum_dim(1)
-            .reshape([2, 3])
+        dendrite_rates(a.clone().reshape([2, 4, 3, 4, 3]), RateFunction::Relu, 2)
+            .sum_dim(2)
+            .reshape([2, 2, 3])
     };
-    check("Summation sublinear", vec![x.clone(), vec![0.3]], |a| {
-        project(sublinear(rates(&a[0]), a[1].clone().reshape([1, 1])), 11)
+    let per_neuron = |t: &Tensor<1>| t.clone().reshape([1, 2, 1]);
+    check("Summation sublinear", vec![x.clone(), vec![0.3, 1.1]], |a| {
+        project(sublinear(rates(&a[0]), per_neuron(&a[1])), 11)
     });
-    check("Summation superlinear", vec![x.clone(), vec![0.3]], |a| {
-        project(superlinear(rates(&a[0]), a[1].clone().reshape([1, 1])), 11)
+    check("Summation superlinear", vec![x.clone(), vec![0.3, 1.1]], |a| {
+        project(superlinear(rates(&a[0]), per_neuron(&a[1])), 11)
     });
-    check("Summation bistable", vec![x, vec![6.0], vec![0.4]], |a| {
-        project(
-            bistable(
-                rates(&a[0]),
-                a[1].clone().reshape([1, 1]),
-                a[2].clone().reshape([1, 1]),
-                2.0,
-            ),
-            11,
-        )
+    check("Summation bistable", vec![x, vec![6.0, 7.0], vec![0.4, 0.2]], |a| {
+        project(bistable(rates(&a[0]), per_neuron(&a[1]), per_neuron(&a[2]), 2.0), 11)
     });
 }
 
