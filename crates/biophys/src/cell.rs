@@ -1,0 +1,570 @@
+//! What a cell is: sections (morphology), membrane mechanisms, receptors, where synapses sit,
+//! and the statistics of its inputs. Plain data (serde), checked by [`CellConfig::validate`].
+//!
+//! Units: µm, mV, ms, nA, µS, nF; specific quantities as in NEURON (Ω·cm, µF/cm², S/cm²).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{BiophysError, Result, finite, non_negative, positive};
+use crate::inputs::InputConfig;
+
+/// One unbranched cable, as a NEURON section: `nseg` segments of equal length, each a node at
+/// its centre. Its 0-end attaches to `parent` at `parent_x` (NEURON's `connect(parent(x), 0)`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Name (`soma`, `basal0`); errors name it.
+    pub name: String,
+    /// Length, µm.
+    pub length: f64,
+    /// Diameter, µm.
+    pub diam: f64,
+    /// Number of segments (nodes).
+    pub nseg: usize,
+    /// Index of the parent section; `None` only for section 0, the soma (the root).
+    pub parent: Option<usize>,
+    /// Where on the parent the 0-end attaches, in `[0, 1]`. Default 1 (NEURON's default).
+    #[serde(default = "one")]
+    pub parent_x: f64,
+    /// Membrane mechanisms inserted (none: capacitance only).
+    #[serde(default)]
+    pub mechanisms: Vec<Mechanism>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A membrane mechanism, as NEURON's built-ins of the same name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mechanism {
+    /// Passive leak `i = g·(v − e)`: NEURON's `pas`.
+    Pas {
+        /// Conductance, S/cm².
+        g: f64,
+        /// Reversal, mV.
+        e: f64,
+    },
+    /// Hodgkin–Huxley sodium, potassium and leak, exactly NEURON's `hh` (see [`crate::hh`]).
+    Hh {
+        /// Peak sodium conductance, S/cm² (NEURON: 0.12).
+        gnabar: f64,
+        /// Peak potassium conductance, S/cm² (0.036).
+        gkbar: f64,
+        /// Leak conductance, S/cm² (0.0003).
+        gl: f64,
+        /// Leak reversal, mV (−54.3).
+        el: f64,
+        /// Sodium reversal, mV (NEURON's default 50).
+        ena: f64,
+        /// Potassium reversal, mV (NEURON's default −77).
+        ek: f64,
+    },
+}
+
+impl Mechanism {
+    /// NEURON's `hh` with its default parameters and ion reversals.
+    pub fn hh() -> Self {
+        Self::Hh {
+            gnabar: 0.12,
+            gkbar: 0.036,
+            gl: 0.0003,
+            el: -54.3,
+            ena: 50.0,
+            ek: -77.0,
+        }
+    }
+}
+
+/// A synaptic conductance: a double exponential (NEURON's `Exp2Syn`, peak-normalised so that one
+/// event of weight `w` peaks at `w`), optionally voltage-dependent through a magnesium block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receptor {
+    /// Name (`ampa`, `nmda`, `gaba_a`).
+    pub name: String,
+    /// Rise time constant, ms.
+    pub tau1: f64,
+    /// Decay time constant, ms.
+    pub tau2: f64,
+    /// Reversal, mV.
+    pub e: f64,
+    /// Peak conductance of one event, µS (0.4 nS = 0.0004 µS).
+    pub weight: f64,
+    /// Magnesium block (NMDA); `None`: voltage-independent.
+    #[serde(default)]
+    pub mg_block: Option<MgBlock>,
+}
+
+/// Jahr–Stevens magnesium block: `g·s / (1 + [Mg]/k · exp(−γ·v))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MgBlock {
+    /// Extracellular magnesium, mM.
+    pub mg: f64,
+    /// `k`, mM (Jahr & Stevens: 3.57).
+    #[serde(default = "k_mg")]
+    pub k: f64,
+    /// `γ`, 1/mV (0.062).
+    #[serde(default = "gamma_mg")]
+    pub gamma: f64,
+}
+
+fn k_mg() -> f64 {
+    3.57
+}
+fn gamma_mg() -> f64 {
+    0.062
+}
+
+impl MgBlock {
+    /// `[Mg]` in mM with Jahr and Stevens' constants.
+    pub fn jahr_stevens(mg: f64) -> Self {
+        Self {
+            mg,
+            k: k_mg(),
+            gamma: gamma_mg(),
+        }
+    }
+
+    /// The unblocked fraction at `v` (mV): `1 / (1 + [Mg]/k · exp(−γ·v))`.
+    pub fn unblocked(&self, v: f64) -> f64 {
+        1.0 / (1.0 + (self.gamma * -v).exp() * (self.mg / self.k))
+    }
+}
+
+impl Receptor {
+    /// AMPA: τ1 0.3, τ2 3 ms, reversal 0 mV, `weight` µS.
+    pub fn ampa(weight: f64) -> Self {
+        Self::exp2("ampa", 0.3, 3.0, 0.0, weight)
+    }
+
+    /// NMDA: τ1 2, τ2 70 ms, reversal 0 mV, `weight` µS, 1 mM magnesium.
+    pub fn nmda(weight: f64) -> Self {
+        Self {
+            mg_block: Some(MgBlock::jahr_stevens(1.0)),
+            ..Self::exp2("nmda", 2.0, 70.0, 0.0, weight)
+        }
+    }
+
+    /// GABA_A: τ1 0.2, τ2 8 ms, reversal −80 mV, `weight` µS.
+    pub fn gaba_a(weight: f64) -> Self {
+        Self::exp2("gaba_a", 0.2, 8.0, -80.0, weight)
+    }
+
+    fn exp2(name: &str, tau1: f64, tau2: f64, e: f64, weight: f64) -> Self {
+        Self {
+            name: name.into(),
+            tau1,
+            tau2,
+            e,
+            weight,
+            mg_block: None,
+        }
+    }
+
+    /// The time constants NEURON's `Exp2Syn` actually uses: τ1 is raised to `0.9999·τ2` when
+    /// closer (the normalisation needs τ1 < τ2), and to `1e-9·τ2` when smaller.
+    pub fn effective_taus(&self) -> (f64, f64) {
+        let (mut tau1, tau2) = (self.tau1, self.tau2);
+        if tau1 / tau2 > 0.9999 {
+            tau1 = 0.9999 * tau2;
+        }
+        if tau1 / tau2 < 1e-9 {
+            tau1 = tau2 * 1e-9;
+        }
+        (tau1, tau2)
+    }
+
+    /// `Exp2Syn`'s peak normalisation: one event adds `weight · factor` to both states, so that
+    /// `B − A` peaks at `weight`.
+    pub fn factor(&self) -> f64 {
+        let (tau1, tau2) = self.effective_taus();
+        let tp = (tau1 * tau2) / (tau2 - tau1) * (tau2 / tau1).ln();
+        1.0 / (-(-tp / tau1).exp() + (-tp / tau2).exp())
+    }
+
+    fn validate(&self) -> Result<()> {
+        let what = || format!("receptor {}", self.name);
+        positive(what, "tau1", self.tau1)?;
+        positive(what, "tau2", self.tau2)?;
+        finite(what, "e", self.e)?;
+        non_negative(what, "weight", self.weight)?;
+        if let Some(b) = &self.mg_block {
+            non_negative(what, "mg_block.mg", b.mg)?;
+            positive(what, "mg_block.k", b.k)?;
+            finite(what, "mg_block.gamma", b.gamma)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a synaptic site excites or inhibits (NeuronIO's `syn_type`: 1 and 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseType {
+    /// Receives the cell's excitatory receptors (AMPA, NMDA). File code 1.
+    Excitatory,
+    /// Receives the cell's inhibitory receptors (GABA_A). File code 0.
+    Inhibitory,
+}
+
+impl SynapseType {
+    /// The file code: 1 excitatory, 0 inhibitory.
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Excitatory => 1,
+            Self::Inhibitory => 0,
+        }
+    }
+
+    /// From a file code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Excitatory),
+            0 => Some(Self::Inhibitory),
+            _ => None,
+        }
+    }
+}
+
+/// How many synaptic sites a cell has and where: dendritic sites uniformly by length over every
+/// dendrite, somatic sites at the soma's middle. The sites are drawn from `seed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// Excitatory sites on the dendrites.
+    pub dendritic_excitatory: usize,
+    /// Inhibitory sites on the dendrites.
+    pub dendritic_inhibitory: usize,
+    /// Inhibitory sites on the soma.
+    pub somatic_inhibitory: usize,
+    /// Seed of the site positions (another seed: the same cell with other random sites).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A whole cell: morphology, passive properties, mechanisms, receptors, synaptic sites, inputs.
+///
+/// Section 0 is the soma (the root); the other sections are the dendrites, numbered from 0 in
+/// this order (the `syn_branch` of a trial file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellConfig {
+    /// Cell name (`bs4`).
+    pub name: String,
+    /// Temperature, °C (scales `hh`'s rates by 3^((celsius − 6.3)/10)).
+    pub celsius: f64,
+    /// Initial membrane potential, mV.
+    pub v_init: f64,
+    /// Axial resistivity, Ω·cm.
+    pub ra: f64,
+    /// Specific membrane capacitance, µF/cm².
+    pub cm: f64,
+    /// Sections; section 0 is the soma.
+    pub sections: Vec<Section>,
+    /// Receptors at every excitatory site (all driven by that site's input row).
+    pub excitatory: Vec<Receptor>,
+    /// Receptors at every inhibitory site.
+    pub inhibitory: Vec<Receptor>,
+    /// Where the sites are.
+    pub placement: Placement,
+    /// Statistics of the generated inputs.
+    pub inputs: InputConfig,
+    /// Somatic spike threshold for upward crossings, mV. Default −20.
+    #[serde(default = "threshold")]
+    pub spike_threshold: f64,
+}
+
+fn threshold() -> f64 {
+    -20.0
+}
+
+impl CellConfig {
+    /// "Ball and four sticks": an `hh` soma (L = diam = 20 µm) with four passive dendrites on
+    /// its middle (basal0, basal1: 200 µm, 10 segments; apical0, apical1: 400 µm, 20 segments;
+    /// diam 1 µm, `pas` g 5e-5 S/cm², e −65 mV), 6.3 °C, v_init −65 mV, Ra 150 Ω·cm, cm 1 µF/cm².
+    /// 200 excitatory sites (AMPA 0.4 nS + NMDA 0.4 nS, [Mg] 1 mM) and 40 inhibitory sites
+    /// (GABA_A 1 nS) over the dendrites by length, 10 GABA_A sites on the soma; inputs peak at
+    /// 6 Hz (excitatory) and 15 Hz (inhibitory) per site before the per-site gain.
+    pub fn bs4() -> Self {
+        let pas = vec![Mechanism::Pas { g: 5e-5, e: -65.0 }];
+        let dend = |name: &str, length: f64, nseg: usize| Section {
+            name: name.into(),
+            length,
+            diam: 1.0,
+            nseg,
+            parent: Some(0),
+            parent_x: 0.5,
+            mechanisms: pas.clone(),
+        };
+        Self {
+            name: "bs4".into(),
+            celsius: 6.3,
+            v_init: -65.0,
+            ra: 150.0,
+            cm: 1.0,
+            sections: vec![
+                Section {
+                    name: "soma".into(),
+                    length: 20.0,
+                    diam: 20.0,
+                    nseg: 1,
+                    parent: None,
+                    parent_x: 1.0,
+                    mechanisms: vec![Mechanism::hh()],
+                },
+                dend("basal0", 200.0, 10),
+                dend("basal1", 200.0, 10),
+                dend("apical0", 400.0, 20),
+                dend("apical1", 400.0, 20),
+            ],
+            excitatory: vec![Receptor::ampa(0.0004), Receptor::nmda(0.0004)],
+            inhibitory: vec![Receptor::gaba_a(0.001)],
+            placement: Placement {
+                dendritic_excitatory: 200,
+                dendritic_inhibitory: 40,
+                somatic_inhibitory: 10,
+                seed: 0,
+            },
+            inputs: InputConfig::default(),
+            spike_threshold: threshold(),
+        }
+    }
+
+    /// The AMPA-only control of [`CellConfig::bs4`]: no NMDA, AMPA at 0.8 nS.
+    pub fn bs4_ampa_only() -> Self {
+        Self::bs4().without_nmda()
+    }
+
+    /// The same cell without voltage-dependent (magnesium-blocked) receptors: each one's weight
+    /// moves onto the first voltage-independent excitatory receptor, so the total peak
+    /// conductance of an excitatory event is kept (bs4: AMPA 0.4 + NMDA 0.4 nS → AMPA 0.8 nS).
+    /// The name gains `-ampa`. A cell without such receptors is returned unchanged.
+    pub fn without_nmda(&self) -> Self {
+        let blocked: f64 = self.excitatory.iter().filter(|r| r.mg_block.is_some()).map(|r| r.weight).sum();
+        let mut out = self.clone();
+        out.excitatory.retain(|r| r.mg_block.is_none());
+        if out.excitatory.len() == self.excitatory.len() {
+            return out;
+        }
+        if let Some(first) = out.excitatory.first_mut() {
+            first.weight += blocked;
+        }
+        out.name = format!("{}-ampa", self.name);
+        out
+    }
+
+    /// A preset by name: `bs4`, `bs4-ampa`.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "bs4" => Some(Self::bs4()),
+            "bs4-ampa" => Some(Self::bs4_ampa_only()),
+            _ => None,
+        }
+    }
+
+    /// Number of dendrites (every section but the soma).
+    pub fn dendrites(&self) -> usize {
+        self.sections.len().saturating_sub(1)
+    }
+
+    /// Reads a cell from JSON and validates it.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| BiophysError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let cell: Self = serde_json::from_str(&text).map_err(|e| BiophysError::Format {
+            path: path.into(),
+            message: format!("not a cell description: {e}"),
+        })?;
+        cell.validate()?;
+        Ok(cell)
+    }
+
+    /// Checks every number, and that the sections form one tree rooted at section 0.
+    pub fn validate(&self) -> Result<()> {
+        let cell = || format!("cell {}", self.name);
+        finite(cell, "celsius", self.celsius)?;
+        finite(cell, "v_init", self.v_init)?;
+        positive(cell, "ra", self.ra)?;
+        positive(cell, "cm", self.cm)?;
+        finite(cell, "spike_threshold", self.spike_threshold)?;
+        if self.sections.is_empty() {
+            return Err(BiophysError::Morphology("a cell needs at least one section (the soma)".into()));
+        }
+        for (i, s) in self.sections.iter().enumerate() {
+            let what = || format!("section {i} ({})", s.name);
+            positive(what, "length", s.length)?;
+            positive(what, "diam", s.diam)?;
+            if s.nseg == 0 {
+                return Err(BiophysError::Invalid {
+                    what: what(),
+                    field: "nseg",
+                    expected: "at least 1",
+                    value: 0.0,
+                });
+            }
+            if !(0.0..=1.0).contains(&s.parent_x) {
+                return Err(BiophysError::Invalid {
+                    what: what(),
+                    field: "parent_x",
+                    expected: "in [0, 1]",
+                    value: s.parent_x,
+                });
+            }
+            for m in &s.mechanisms {
+                match *m {
+                    Mechanism::Pas { g, e } => {
+                        non_negative(what, "pas.g", g)?;
+                        finite(what, "pas.e", e)?;
+                    }
+                    Mechanism::Hh {
+                        gnabar,
+                        gkbar,
+                        gl,
+                        el,
+                        ena,
+                        ek,
+                    } => {
+                        non_negative(what, "hh.gnabar", gnabar)?;
+                        non_negative(what, "hh.gkbar", gkbar)?;
+                        non_negative(what, "hh.gl", gl)?;
+                        finite(what, "hh.el", el)?;
+                        finite(what, "hh.ena", ena)?;
+                        finite(what, "hh.ek", ek)?;
+                    }
+                }
+            }
+            match (i, s.parent) {
+                (0, Some(p)) => {
+                    return Err(BiophysError::Morphology(format!(
+                        "section 0 ({}) is the soma and must be the root, but names parent {p}",
+                        s.name
+                    )));
+                }
+                (0, None) => {}
+                (_, None) => {
+                    return Err(BiophysError::Morphology(format!(
+                        "section {i} ({}) has no parent; only section 0 (the soma) may be the root",
+                        s.name
+                    )));
+                }
+                (_, Some(p)) if p >= self.sections.len() => {
+                    return Err(BiophysError::Morphology(format!(
+                        "section {i} ({}) names parent {p}, which does not exist (the cell has {} sections)",
+                        s.name,
+                        self.sections.len()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        // Every section must reach the root in fewer steps than there are sections.
+        for start in 0..self.sections.len() {
+            let mut path = vec![start];
+            let mut at = start;
+            while let Some(p) = self.sections[at].parent {
+                if path.contains(&p) {
+                    path.push(p);
+                    let names: Vec<String> = path
+                        .iter()
+                        .map(|&i| format!("{i} ({})", self.sections[i].name))
+                        .collect();
+                    return Err(BiophysError::Morphology(format!(
+                        "sections form a cycle: {}",
+                        names.join(" → ")
+                    )));
+                }
+                path.push(p);
+                at = p;
+            }
+        }
+        for r in self.excitatory.iter().chain(&self.inhibitory) {
+            r.validate()?;
+        }
+        self.inputs.validate()?;
+        Ok(())
+    }
+
+    /// Total dendritic length, µm.
+    pub fn dendritic_length(&self) -> f64 {
+        self.sections[1..].iter().map(|s| s.length).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp2syn_factor_normalises_the_peak() {
+        // g(t) = w·factor·(exp(−t/τ2) − exp(−t/τ1)) peaks at tp with value w.
+        for r in [Receptor::ampa(1.0), Receptor::nmda(1.0), Receptor::gaba_a(1.0)] {
+            let (t1, t2) = r.effective_taus();
+            let tp = t1 * t2 / (t2 - t1) * (t2 / t1).ln();
+            let g = |t: f64| r.factor() * ((-t / t2).exp() - (-t / t1).exp());
+            assert!((g(tp) - 1.0).abs() < 1e-12, "{}: peak {}", r.name, g(tp));
+            assert!(g(tp * 0.99) < 1.0 && g(tp * 1.01) < 1.0, "{}: tp is the maximum", r.name);
+        }
+    }
+
+    #[test]
+    fn nmda_block_follows_jahr_stevens() {
+        let b = MgBlock::jahr_stevens(1.0);
+        // At 0 mV: 1/(1 + 1/3.57); at −65 mV: 1/(1 + exp(4.03)/3.57).
+        assert!((b.unblocked(0.0) - 1.0 / (1.0 + 1.0 / 3.57)).abs() < 1e-15);
+        assert!((b.unblocked(-65.0) - 1.0 / (1.0 + (0.062f64 * 65.0).exp() / 3.57)).abs() < 1e-15);
+        assert!((b.unblocked(-65.0) - 0.0597).abs() < 1e-4, "{}", b.unblocked(-65.0));
+        // Monotone: depolarisation relieves the block; no magnesium, no block.
+        let vs: Vec<f64> = (-100..=40).map(f64::from).collect();
+        assert!(vs.windows(2).all(|w| b.unblocked(w[0]) < b.unblocked(w[1])));
+        assert_eq!(MgBlock::jahr_stevens(0.0).unblocked(-80.0), 1.0);
+    }
+
+    #[test]
+    fn bs4_is_valid_and_round_trips_through_json() {
+        for cell in [CellConfig::bs4(), CellConfig::bs4_ampa_only()] {
+            cell.validate().unwrap();
+            let json = serde_json::to_string_pretty(&cell).unwrap();
+            let back: CellConfig = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, cell);
+        }
+        assert_eq!(CellConfig::bs4().dendrites(), 4);
+        let ampa = CellConfig::bs4_ampa_only();
+        assert_eq!(ampa.excitatory, vec![Receptor::ampa(0.0008)]);
+        assert_eq!(ampa.name, "bs4-ampa");
+        assert_eq!(ampa.without_nmda(), ampa, "nothing left to remove");
+        assert_eq!(CellConfig::bs4().dendritic_length(), 1200.0);
+    }
+
+    #[test]
+    fn bad_cells_name_the_problem() {
+        let mut c = CellConfig::bs4();
+        c.sections[2].diam = -1.0;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "section 2 (basal1): `diam` must be a finite number > 0, got -1"
+        );
+        let mut c = CellConfig::bs4();
+        c.sections[3].parent = Some(9);
+        assert!(c.validate().unwrap_err().to_string().contains("names parent 9, which does not exist"));
+        let mut c = CellConfig::bs4();
+        c.sections[1].parent = Some(2);
+        c.sections[2].parent = Some(1);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("cycle: 1 (basal0) → 2 (basal1) → 1 (basal0)"), "{e}");
+        let mut c = CellConfig::bs4();
+        c.sections[1].nseg = 0;
+        assert!(c.validate().unwrap_err().to_string().contains("`nseg` must be at least 1"));
+        let mut c = CellConfig::bs4();
+        c.excitatory[1].tau2 = f64::NAN;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "receptor nmda: `tau2` must be a finite number > 0, got NaN"
+        );
+        let mut c = CellConfig::bs4();
+        c.sections[4].parent = None;
+        assert!(c.validate().unwrap_err().to_string().contains("only section 0 (the soma) may be the root"));
+    }
+}

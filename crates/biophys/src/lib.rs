@@ -1,0 +1,43 @@
+//! # biophys: a compartmental neuron simulator with NEURON's numerics
+//!
+//! The ground truth the library's convnet neurons are fitted to. Pure Rust, `f64` throughout,
+//! no Burn. It follows NEURON's discretisation and default fixed-step method so its results can
+//! be checked against NEURON itself (`scripts/neuron_compare.py`, numbers in docs/biophys.md):
+//!
+//! - cable trees as NEURON lays them out: a node per segment centre, children attached through
+//!   half-segment axial resistances, zero-area sealed ends ([`tree`]);
+//! - `pas` and `hh` exactly as NEURON's built-ins, `hh`'s lookup table included ([`hh`]);
+//! - `Exp2Syn` conductances with NEURON's peak normalisation, and NMDA with a Jahr–Stevens
+//!   magnesium block ([`cell::Receptor`]);
+//! - backward Euler with an O(N) Hines solve, in NEURON's order within a step ([`simulate`]);
+//! - inputs as binary rasters in 1 ms bins and a NeuronIO-style generator ([`inputs`]);
+//! - trials as NumPy `.npz` files ([`npz`]), cells as JSON or SWC ([`swc`]).
+//!
+//! Units: µm, mV, ms, nA, µS, nF (specific values as NEURON: Ω·cm, µF/cm², S/cm²).
+//!
+//! ```
+//! use biophys::{CellConfig, SimConfig, Simulator, Synapses, generate};
+//!
+//! let cell = CellConfig::bs4(); // ball and four sticks, AMPA + NMDA
+//! let synapses = Synapses::place(&cell); // 200 excitatory, 50 inhibitory sites
+//! let raster = generate(&cell.inputs, &synapses, 1000, 7); // 1 s of input, seed 7
+//! let out = Simulator::new(&cell, &synapses, &SimConfig::default())?.run(&raster)?;
+//! assert_eq!(out.v_soma_1ms.len(), 1000);
+//! assert_eq!(out.y_spike.iter().map(|&y| y as usize).sum::<usize>(), out.spike_times_ms.len());
+//! # Ok::<(), biophys::BiophysError>(())
+//! ```
+
+pub mod cell;
+pub mod error;
+pub mod hh;
+pub mod inputs;
+pub mod npz;
+pub mod simulate;
+pub mod swc;
+pub mod tree;
+
+pub use cell::{CellConfig, Mechanism, MgBlock, Placement, Receptor, Section, SynapseType};
+pub use error::{BiophysError, Result};
+pub use inputs::{InputConfig, Raster, Synapses, generate};
+pub use npz::Trial;
+pub use simulate::{CurrentClamp, Output, SimConfig, Simulator, Site};

@@ -1,0 +1,412 @@
+//! Trials as NumPy `.npz` archives (`numpy.load` reads them; `numpy.savez` files load here).
+//!
+//! | array | dtype | shape | meaning |
+//! |---|---|---|---|
+//! | `x` | bool | `[synapses, T_ms]` | input raster: a spike at site s in bin t |
+//! | `syn_branch` | int64 | `[synapses]` | −1 = soma, else the dendrite index in the cell's order |
+//! | `syn_pos` | float64 | `[synapses]` | position along that section, in [0, 1] |
+//! | `syn_type` | int64 | `[synapses]` | 1 = excitatory, 0 = inhibitory |
+//! | `v_soma_1ms` | float64 | `[T_ms]` | somatic voltage at t = 0, 1, 2, … ms (mV) |
+//! | `spike_times_ms` | float64 | `[spikes]` | somatic spike times (ms) |
+//! | `y_spike` | int8 | `[T_ms]` | 1 in every 1 ms bin holding a spike |
+//! | `v_sites_1ms` | float64 | `[sites, T_ms]` | voltage at recorded sites (optional) |
+//! | `site_branch`, `site_pos` | int64, float64 | `[sites]` | where those sites are (optional) |
+//! | `meta_json` | uint8 | `[bytes]` | UTF-8 JSON: what made the trial (optional) |
+//!
+//! Reading accepts any integer or float width NumPy writes, and Fortran order. Writing goes to a
+//! temporary file beside the target, then a rename: an interrupted save never leaves half a file.
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use npyz::{TypeChar, WriterBuilder};
+
+use crate::cell::SynapseType;
+use crate::error::{BiophysError, Result};
+use crate::inputs::{Raster, Synapses};
+use crate::simulate::{Output, Site};
+
+/// One trial: where the synapses are, what they received, and (once simulated) what the cell did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    /// Synaptic sites, one per raster row.
+    pub synapses: Synapses,
+    /// The input.
+    pub raster: Raster,
+    /// The cell's response, if simulated.
+    pub output: Option<Output>,
+    /// The sites of `output.v_sites_1ms`.
+    pub sites: Vec<Site>,
+    /// What made the trial (cell, seed, numerics), as JSON; `Null` if unknown.
+    pub meta: serde_json::Value,
+}
+
+enum Values {
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    Bool(Vec<bool>),
+}
+
+struct Array {
+    shape: Vec<usize>,
+    values: Values,
+}
+
+fn format_err(path: &Path, message: String) -> BiophysError {
+    BiophysError::Format {
+        path: path.into(),
+        message,
+    }
+}
+
+fn read_entry<R: Read>(reader: R, path: &Path, name: &str) -> Result<Array> {
+    let bad = |m: String| format_err(path, format!("array `{name}`: {m}"));
+    let npy = npyz::NpyFile::new(reader).map_err(|e| bad(format!("not a .npy array ({e})")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = npy.dtype();
+    let npyz::DType::Plain(ts) = &dtype else {
+        return Err(bad("structured arrays are not supported".into()));
+    };
+    let io = |e: std::io::Error| bad(e.to_string());
+    let (kind, size) = (ts.type_char(), ts.size_field());
+    let values = match (kind, size) {
+        (TypeChar::Bool, _) => Values::Bool(npy.into_vec::<bool>().map_err(io)?),
+        (TypeChar::Float, 8) => Values::F64(npy.into_vec::<f64>().map_err(io)?),
+        (TypeChar::Float, 4) => Values::F64(npy.into_vec::<f32>().map_err(io)?.into_iter().map(f64::from).collect()),
+        (TypeChar::Int, 8) => Values::I64(npy.into_vec::<i64>().map_err(io)?),
+        (TypeChar::Int, 4) => Values::I64(npy.into_vec::<i32>().map_err(io)?.into_iter().map(i64::from).collect()),
+        (TypeChar::Int, 2) => Values::I64(npy.into_vec::<i16>().map_err(io)?.into_iter().map(i64::from).collect()),
+        (TypeChar::Int, 1) => Values::I64(npy.into_vec::<i8>().map_err(io)?.into_iter().map(i64::from).collect()),
+        (TypeChar::Uint, 1) => Values::I64(npy.into_vec::<u8>().map_err(io)?.into_iter().map(i64::from).collect()),
+        (TypeChar::Uint, 2) => Values::I64(npy.into_vec::<u16>().map_err(io)?.into_iter().map(i64::from).collect()),
+        (TypeChar::Uint, 4) => Values::I64(npy.into_vec::<u32>().map_err(io)?.into_iter().map(i64::from).collect()),
+        _ => return Err(bad(format!("unsupported dtype {ts}"))),
+    };
+    let values = if fortran && shape.len() == 2 {
+        let (r, c) = (shape[0], shape[1]);
+        let t = |i: usize| (i % c) * r + i / c;
+        match values {
+            Values::F64(v) => Values::F64((0..v.len()).map(|i| v[t(i)]).collect()),
+            Values::I64(v) => Values::I64((0..v.len()).map(|i| v[t(i)]).collect()),
+            Values::Bool(v) => Values::Bool((0..v.len()).map(|i| v[t(i)]).collect()),
+        }
+    } else if fortran && shape.len() > 2 {
+        return Err(bad("Fortran-ordered arrays of more than 2 dimensions are not supported".into()));
+    } else {
+        values
+    };
+    Ok(Array { shape, values })
+}
+
+struct Reader {
+    zip: zip::ZipArchive<std::io::BufReader<File>>,
+    path: PathBuf,
+}
+
+impl Reader {
+    fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|source| BiophysError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|e| format_err(path, format!("not an .npz (zip) archive: {e}")))?;
+        Ok(Self { zip, path: path.into() })
+    }
+
+    fn get(&mut self, name: &str) -> Result<Option<Array>> {
+        let entry = match self.zip.by_name(&format!("{name}.npy")) {
+            Ok(e) => e,
+            Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+            Err(e) => return Err(format_err(&self.path, format!("array `{name}`: {e}"))),
+        };
+        read_entry(entry, &self.path, name).map(Some)
+    }
+
+    fn require(&mut self, name: &str) -> Result<Array> {
+        let mut names: Vec<String> = self.zip.file_names().map(|s| s.trim_end_matches(".npy").to_string()).collect();
+        names.sort();
+        self.get(name)?.ok_or_else(|| {
+            format_err(
+                &self.path,
+                format!("no array `{name}` (the file has: {})", names.join(", ")),
+            )
+        })
+    }
+
+    fn f64s(&self, a: Array, name: &str) -> Result<Vec<f64>> {
+        match a.values {
+            Values::F64(v) => Ok(v),
+            Values::I64(v) => Ok(v.into_iter().map(|x| x as f64).collect()),
+            Values::Bool(_) => Err(format_err(&self.path, format!("array `{name}` is bool, expected numbers"))),
+        }
+    }
+
+    fn i64s(&self, a: Array, name: &str) -> Result<Vec<i64>> {
+        match a.values {
+            Values::I64(v) => Ok(v),
+            Values::Bool(v) => Ok(v.into_iter().map(i64::from).collect()),
+            Values::F64(_) => Err(format_err(&self.path, format!("array `{name}` holds floats, expected integers"))),
+        }
+    }
+}
+
+impl Trial {
+    /// Reads a trial written by [`Trial::save`] (or by NumPy with the same array names).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut r = Reader::open(path)?;
+        let bad = |m: String| format_err(path, m);
+        let x = r.require("x")?;
+        if x.shape.len() != 2 {
+            return Err(bad(format!("array `x` has shape {:?}, expected [synapses, T_ms]", x.shape)));
+        }
+        let (sites, ms) = (x.shape[0], x.shape[1]);
+        let bits = match x.values {
+            Values::Bool(v) => v,
+            Values::I64(v) => v.into_iter().map(|b| b != 0).collect(),
+            Values::F64(_) => return Err(bad("array `x` holds floats, expected bool (a binary raster)".into())),
+        };
+        let a = r.require("syn_branch")?;
+        let branch = r.i64s(a, "syn_branch")?;
+        let a = r.require("syn_pos")?;
+        let pos = r.f64s(a, "syn_pos")?;
+        let a = r.require("syn_type")?;
+        let kind = r
+            .i64s(a, "syn_type")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                SynapseType::from_code(c)
+                    .ok_or_else(|| bad(format!("syn_type[{i}] = {c}; types are 1 (excitatory) and 0 (inhibitory)")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (name, len) in [("syn_branch", branch.len()), ("syn_pos", pos.len()), ("syn_type", kind.len())] {
+            if len != sites {
+                return Err(bad(format!("array `{name}` has {len} entries but `x` has {sites} rows")));
+            }
+        }
+        let output = match r.get("v_soma_1ms")? {
+            None => None,
+            Some(v) => {
+                let v_soma_1ms = r.f64s(v, "v_soma_1ms")?;
+                let a = r.require("spike_times_ms")?;
+                let spike_times_ms = r.f64s(a, "spike_times_ms")?;
+                let a = r.require("y_spike")?;
+                let y_spike: Vec<i8> = r.i64s(a, "y_spike")?.into_iter().map(|y| y as i8).collect();
+                for (name, len) in [("v_soma_1ms", v_soma_1ms.len()), ("y_spike", y_spike.len())] {
+                    if len != ms {
+                        return Err(bad(format!("array `{name}` has {len} entries but `x` has {ms} bins")));
+                    }
+                }
+                let v_sites_1ms = match r.get("v_sites_1ms")? {
+                    None => Vec::new(),
+                    Some(a) => {
+                        let shape = a.shape.clone();
+                        let flat = r.f64s(a, "v_sites_1ms")?;
+                        if shape.len() != 2 || shape[1] != ms {
+                            return Err(bad(format!(
+                                "array `v_sites_1ms` has shape {shape:?}, expected [sites, {ms}]"
+                            )));
+                        }
+                        flat.chunks(ms).map(<[f64]>::to_vec).collect()
+                    }
+                };
+                Some(Output {
+                    v_soma_1ms,
+                    spike_times_ms,
+                    y_spike,
+                    v_sites_1ms,
+                })
+            }
+        };
+        let sites_list = match (r.get("site_branch")?, r.get("site_pos")?) {
+            (Some(b), Some(p)) => {
+                let b = r.i64s(b, "site_branch")?;
+                let p = r.f64s(p, "site_pos")?;
+                b.into_iter().zip(p).map(|(branch, pos)| Site { branch, pos }).collect()
+            }
+            _ => Vec::new(),
+        };
+        let meta = match r.get("meta_json")? {
+            None => serde_json::Value::Null,
+            Some(a) => {
+                let bytes: Vec<u8> = r.i64s(a, "meta_json")?.into_iter().map(|b| b as u8).collect();
+                serde_json::from_slice(&bytes).map_err(|e| bad(format!("array `meta_json` is not JSON: {e}")))?
+            }
+        };
+        Ok(Self {
+            synapses: Synapses { branch, pos, kind },
+            raster: Raster { sites, ms, bits },
+            output,
+            sites: sites_list,
+            meta,
+        })
+    }
+
+    /// Writes the trial as `.npz`, atomically (temporary file, then rename).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let name = path.file_name().ok_or_else(|| format_err(path, "not a file path".into()))?;
+        let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+        let io = |source: std::io::Error| BiophysError::Io {
+            path: path.into(),
+            source,
+        };
+        let result = (|| -> std::io::Result<()> {
+            let file = File::create(&tmp)?;
+            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+            let (s, ms) = (self.raster.sites as u64, self.raster.ms as u64);
+            put(&mut zip, "x", &[s, ms], self.raster.bits.iter().copied())?;
+            put(&mut zip, "syn_branch", &[s], self.synapses.branch.iter().copied())?;
+            put(&mut zip, "syn_pos", &[s], self.synapses.pos.iter().copied())?;
+            put(&mut zip, "syn_type", &[s], self.synapses.kind.iter().map(|k| k.code()))?;
+            if let Some(o) = &self.output {
+                put(&mut zip, "v_soma_1ms", &[o.v_soma_1ms.len() as u64], o.v_soma_1ms.iter().copied())?;
+                let k = o.spike_times_ms.len() as u64;
+                put(&mut zip, "spike_times_ms", &[k], o.spike_times_ms.iter().copied())?;
+                put(&mut zip, "y_spike", &[o.y_spike.len() as u64], o.y_spike.iter().copied())?;
+                if !o.v_sites_1ms.is_empty() {
+                    let r = o.v_sites_1ms.len() as u64;
+                    put(&mut zip, "v_sites_1ms", &[r, ms], o.v_sites_1ms.iter().flatten().copied())?;
+                }
+            }
+            if !self.sites.is_empty() {
+                let r = self.sites.len() as u64;
+                put(&mut zip, "site_branch", &[r], self.sites.iter().map(|s| s.branch))?;
+                put(&mut zip, "site_pos", &[r], self.sites.iter().map(|s| s.pos))?;
+            }
+            if !self.meta.is_null() {
+                let bytes = serde_json::to_vec(&self.meta).map_err(std::io::Error::other)?;
+                put(&mut zip, "meta_json", &[bytes.len() as u64], bytes.into_iter())?;
+            }
+            let mut file = zip.finish()?;
+            file.flush()?;
+            file.get_ref().sync_all()
+        })();
+        match result.and_then(|_| std::fs::rename(&tmp, path)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(io(e))
+            }
+        }
+    }
+}
+
+fn put<W: Write + Seek, T: npyz::AutoSerialize + npyz::Serialize>(
+    zip: &mut zip::ZipWriter<W>,
+    name: &str,
+    shape: &[u64],
+    values: impl Iterator<Item = T>,
+) -> std::io::Result<()> {
+    let options = zip::write::FileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    zip.start_file(format!("{name}.npy"), options)?;
+    let mut w = npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut *zip).begin_nd()?;
+    w.extend(values)?;
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Trial {
+        let mut raster = Raster::zeros(3, 5);
+        raster.set(0, 1, true);
+        raster.set(2, 4, true);
+        Trial {
+            synapses: Synapses {
+                branch: vec![-1, 0, 3],
+                pos: vec![0.5, 0.25, 1.0],
+                kind: vec![SynapseType::Inhibitory, SynapseType::Excitatory, SynapseType::Excitatory],
+            },
+            raster,
+            output: Some(Output {
+                v_soma_1ms: vec![-65.0, -64.5, -60.0, 10.0, -70.0],
+                spike_times_ms: vec![2.6],
+                y_spike: vec![0, 0, 1, 0, 0],
+                v_sites_1ms: vec![vec![1.0, 2.0, 3.0, 4.0, 5.0]],
+            }),
+            sites: vec![Site { branch: 2, pos: 0.5 }],
+            meta: serde_json::json!({"cell": "bs4", "seed": 3}),
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("biophys-npz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    #[test]
+    fn a_trial_round_trips() {
+        let path = temp("round.npz");
+        let t = sample();
+        t.save(&path).unwrap();
+        assert_eq!(Trial::load(&path).unwrap(), t);
+        // Without output, sites or meta.
+        let bare = Trial {
+            output: None,
+            sites: vec![],
+            meta: serde_json::Value::Null,
+            ..sample()
+        };
+        bare.save(&path).unwrap();
+        assert_eq!(Trial::load(&path).unwrap(), bare);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let path = temp("bad.npz");
+        std::fs::write(&path, b"not a zip").unwrap();
+        let e = Trial::load(&path).unwrap_err().to_string();
+        assert!(e.contains("not an .npz (zip) archive"), "{e}");
+        let e = Trial::load(temp("missing.npz")).unwrap_err().to_string();
+        assert!(e.contains("missing.npz"), "{e}");
+        // A file without `syn_pos`.
+        let file = File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        put(&mut zip, "x", &[1, 2], [true, false].into_iter()).unwrap();
+        put(&mut zip, "syn_branch", &[1], [0i64].into_iter()).unwrap();
+        zip.finish().unwrap();
+        let e = Trial::load(&path).unwrap_err().to_string();
+        assert!(e.contains("no array `syn_pos` (the file has: syn_branch, x)"), "{e}");
+        // Lengths that disagree.
+        let file = File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        put(&mut zip, "x", &[2, 2], [true, false, false, true].into_iter()).unwrap();
+        put(&mut zip, "syn_branch", &[1], [0i64].into_iter()).unwrap();
+        put(&mut zip, "syn_pos", &[2], [0.1f64, 0.2].into_iter()).unwrap();
+        put(&mut zip, "syn_type", &[2], [1i32, 7].into_iter()).unwrap();
+        zip.finish().unwrap();
+        let e = Trial::load(&path).unwrap_err().to_string();
+        assert!(e.contains("syn_type[1] = 7"), "{e}");
+        // A truncated file.
+        sample().save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(Trial::load(&path).is_err());
+    }
+
+    #[test]
+    fn narrow_numpy_types_are_widened() {
+        let path = temp("narrow.npz");
+        let file = File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        put(&mut zip, "x", &[2, 1], [1u8, 0].into_iter()).unwrap();
+        put(&mut zip, "syn_branch", &[2], [-1i32, 0].into_iter()).unwrap();
+        put(&mut zip, "syn_pos", &[2], [0.5f32, 0.25].into_iter()).unwrap();
+        put(&mut zip, "syn_type", &[2], [0i8, 1].into_iter()).unwrap();
+        zip.finish().unwrap();
+        let t = Trial::load(&path).unwrap();
+        assert_eq!(t.raster.bits, vec![true, false]);
+        assert_eq!(t.synapses.branch, vec![-1, 0]);
+        assert_eq!(t.synapses.pos, vec![0.5, 0.25]);
+        assert_eq!(t.synapses.kind, vec![SynapseType::Inhibitory, SynapseType::Excitatory]);
+    }
+}

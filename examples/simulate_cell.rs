@@ -1,0 +1,210 @@
+//! Simulates a biophysical cell (crates/biophys, NEURON's numerics) on NeuronIO-style inputs and
+//! writes each trial as `.npz`: the synapses, the input raster, the somatic voltage every ms,
+//! the spike times and the 1 ms spike vector.
+//!
+//! ```text
+//! cargo run --release --example simulate_cell -- --preset bs4 --seconds 30 --seed 1
+//! cargo run --release --example simulate_cell -- --preset bs4 --no-nmda --trials 8 --out target/bs4.npz
+//! cargo run --release --example simulate_cell -- --inputs target/bs4-0.npz --out replay.npz   # replay
+//! cargo run --release --example simulate_cell -- --cell my_cell.json --swc my_cell.swc --json
+//! ```
+//!
+//! Several trials run on every core, eight at a time in lockstep per core
+//! ([`biophys::Simulator::run_batch`]); trial `i` uses seed `seed + i`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use biophys::{CellConfig, Raster, SimConfig, Simulator, Site, Synapses, Trial, generate};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+
+/// Simulate a biophysical neuron and write its trials as .npz.
+#[derive(Parser, Debug)]
+#[command(name = "simulate_cell", version)]
+struct Cli {
+    /// The cell, as JSON (crates/biophys's CellConfig).
+    #[arg(long, conflicts_with = "preset")]
+    cell: Option<PathBuf>,
+    /// A preset cell: bs4 (ball and four sticks, AMPA + NMDA) or bs4-ampa.
+    #[arg(long, default_value = "bs4")]
+    preset: String,
+    /// Replace the cell's morphology with an SWC reconstruction (mechanisms from the cell).
+    #[arg(long)]
+    swc: Option<PathBuf>,
+    /// Drop the NMDA receptors (their weight moves to AMPA: bs4 becomes bs4-ampa).
+    #[arg(long)]
+    no_nmda: bool,
+    /// Simulated seconds per trial.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Seed of the inputs (trial i uses seed + i).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Independent trials, run in parallel; one file per trial.
+    #[arg(long, default_value_t = 1)]
+    trials: usize,
+    /// Replay the synapses and raster of this trial file instead of generating inputs.
+    #[arg(long, conflicts_with_all = ["trials", "seconds", "seed"])]
+    inputs: Option<PathBuf>,
+    /// Time step, ms (must divide 1 ms).
+    #[arg(long, default_value_t = 0.025)]
+    dt: f64,
+    /// Compute hh's rates directly instead of from NEURON's lookup table (usetable_hh = 0).
+    #[arg(long)]
+    exact_rates: bool,
+    /// Also record every dendrite at its middle and its far end.
+    #[arg(long)]
+    record_dendrites: bool,
+    /// Output file (trials > 1: STEM-0.npz, STEM-1.npz, ...). Default target/simulate_cell/CELL.npz.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print a JSON summary on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("simulate_cell: {msg}");
+    std::process::exit(1)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let mut cell = match &cli.cell {
+        Some(path) => CellConfig::load(path).unwrap_or_else(|e| fail(e)),
+        None => CellConfig::preset(&cli.preset)
+            .unwrap_or_else(|| fail(format!("unknown preset `{}`; presets: bs4, bs4-ampa", cli.preset))),
+    };
+    if let Some(swc) = &cli.swc {
+        cell = biophys::swc::load(swc, &cell).unwrap_or_else(|e| fail(e));
+    }
+    if cli.no_nmda {
+        cell = cell.without_nmda();
+    }
+    if !(cli.seconds > 0.0 && cli.seconds.is_finite()) || cli.trials == 0 {
+        fail("--seconds and --trials must be positive");
+    }
+    let record: Vec<Site> = if cli.record_dendrites {
+        (0..cell.dendrites() as i64)
+            .flat_map(|b| [Site { branch: b, pos: 0.5 }, Site { branch: b, pos: 1.0 }])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let config = SimConfig {
+        dt: cli.dt,
+        hh_table: !cli.exact_rates,
+        record: record.clone(),
+        clamps: Vec::new(),
+    };
+    // Inputs: replayed, or generated per trial.
+    let (synapses, rasters, seeds): (Synapses, Vec<Raster>, Vec<Option<u64>>) = match &cli.inputs {
+        Some(path) => {
+            let t = Trial::load(path).unwrap_or_else(|e| fail(e));
+            (t.synapses, vec![t.raster], vec![None])
+        }
+        None => {
+            let synapses = Synapses::place(&cell);
+            let ms = (cli.seconds * 1000.0).round() as usize;
+            let seeds: Vec<u64> = (0..cli.trials as u64).map(|i| cli.seed + i).collect();
+            let rasters = seeds.par_iter().map(|&s| generate(&cell.inputs, &synapses, ms, s)).collect();
+            (synapses, rasters, seeds.into_iter().map(Some).collect())
+        }
+    };
+    let sim = Simulator::new(&cell, &synapses, &config).unwrap_or_else(|e| fail(e));
+    let ms = rasters[0].ms;
+    let total = (ms * rasters.len()) as u64;
+    let bar = if cli.json || total < 20_000 {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{bar:40} {percent:>3}% simulated ms {pos}/{len} eta {eta}")
+                .expect("template"),
+        )
+    };
+    let done = AtomicU64::new(0);
+    let started = Instant::now();
+    let outputs: Vec<_> = rasters
+        .par_chunks(8)
+        .map(|group| {
+            sim.run_batch_with(group, |trials| {
+                let n = done.fetch_add(trials as u64, Ordering::Relaxed) + trials as u64;
+                if n % 1000 < trials as u64 {
+                    bar.set_position(n);
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| fail(e))
+        .into_iter()
+        .flatten()
+        .collect();
+    let wall = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let out = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("target/simulate_cell/{}.npz", cell.name)));
+    let paths: Vec<PathBuf> = if outputs.len() == 1 {
+        vec![out.clone()]
+    } else {
+        let stem = out.file_stem().map_or("trial".into(), |s| s.to_string_lossy().to_string());
+        (0..outputs.len()).map(|i| out.with_file_name(format!("{stem}-{i}.npz"))).collect()
+    };
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| fail(format!("cannot create {}: {e}", dir.display())));
+    }
+    let mut rates = Vec::new();
+    for ((output, raster), (path, seed)) in outputs.into_iter().zip(rasters).zip(paths.iter().zip(&seeds)) {
+        rates.push(output.rate_hz());
+        let meta = json!({
+            "cell": cell,
+            "sim": config,
+            "seed": seed,
+            "ms": ms,
+            "replayed_from": cli.inputs,
+            "biophys": env!("CARGO_PKG_VERSION"),
+        });
+        let trial = Trial {
+            synapses: synapses.clone(),
+            raster,
+            output: Some(output),
+            sites: record.clone(),
+            meta,
+        };
+        trial.save(path).unwrap_or_else(|e| fail(e));
+    }
+    let simulated = ms as f64 / 1000.0 * rates.len() as f64;
+    let mean_rate = rates.iter().sum::<f64>() / rates.len() as f64;
+    if cli.json {
+        let summary = json!({
+            "cell": cell.name,
+            "trials": rates.len(),
+            "simulated_seconds": simulated,
+            "wall_seconds": wall,
+            "simulated_seconds_per_wall_second": simulated / wall,
+            "threads": rayon::current_num_threads(),
+            "output_rate_hz": rates,
+            "mean_output_rate_hz": mean_rate,
+            "files": paths,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary).expect("JSON"));
+    } else {
+        println!(
+            "{}: {} trial(s) × {:.1} s simulated in {wall:.2} s ({:.1} simulated s per wall s, {} threads); output {mean_rate:.2} Hz",
+            cell.name,
+            rates.len(),
+            ms as f64 / 1000.0,
+            simulated / wall,
+            rayon::current_num_threads()
+        );
+        for p in &paths {
+            println!("wrote {}", p.display());
+        }
+    }
+}
