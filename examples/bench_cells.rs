@@ -14,13 +14,26 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
-use common::{Args, median_secs};
-use neuron_nn::{NeuronConfig, PopulationConfig, devices};
+use clap::Parser;
+use common::{Backend, median_secs};
+use neuron_nn::{NeuronConfig, PopulationConfig};
+
+/// Time whole cells: one Purkinje neuron and a 4096-cell granule population.
+#[derive(Parser, Debug)]
+#[command(name = "bench_cells", version)]
+struct Cli {
+    /// Backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+    /// Timed repetitions (median), after one warm-up.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    reps: u64,
+}
 
 fn main() {
-    let args = Args::parse("bench_cells", &["--device", "--reps"]);
-    let device = devices::by_name(&args.value("--device").unwrap_or("flex".into())).unwrap_or_else(|e| args.fail(&e));
-    let reps: usize = args.parsed("--reps", 5, "a count");
+    let cli = Cli::parse();
+    let device = cli.device.device_or_exit("bench_cells");
+    let reps = cli.reps as usize;
     device.seed(0);
     let ad = device.clone().autodiff();
 
@@ -95,7 +108,7 @@ fn main() {
     let x = Tensor::<3>::random([1, 4, 5], Distribution::Default, &ad);
     let bwd = median_secs(reps, || {
         let g = population.forward(x.clone()).sum().backward();
-        population.dendrite_weight.grad(&g).expect("gradient").into_data();
+        population.dendrites.weight.grad(&g).expect("gradient").into_data();
     });
     row("granule population ×4096 forward + backward", bwd, 3.0 * flops);
     // The output alone is 4096 × 100 terminals × 5 steps: 8.2 MB written.

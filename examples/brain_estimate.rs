@@ -7,69 +7,71 @@
 //!     [--rate 200] [--time-steps 5] [--doubling 1.8,3]
 //! ```
 
-mod common;
-
-use common::Args;
+use clap::Parser;
 use neuron_convnet::brain::{Census, estimate};
 
+/// The essay's brain estimate from counted modules; every assumption a flag.
+#[derive(Parser, Debug)]
+#[command(name = "brain_estimate", version)]
+struct Cli {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Granule cells in the brain [default: 5e10].
+    #[arg(long)]
+    granule_count: Option<f64>,
+    /// Purkinje cells in the brain [default: 1e8].
+    #[arg(long)]
+    purkinje_count: Option<f64>,
+    /// Input synapses per granule cell [default: 15].
+    #[arg(long)]
+    granule_synapses: Option<f64>,
+    /// Input synapses per Purkinje cell [default: 1e5].
+    #[arg(long)]
+    purkinje_synapses: Option<f64>,
+    /// Windows per second, every cell [default: 200].
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Time steps per window, every cell [default: 5].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    time_steps: Option<u64>,
+    /// Years per doubling of HPC speed, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1.0, 1.8, 3.0])]
+    doubling: Vec<f64>,
+}
+
 fn main() {
-    let args = Args::parse(
-        "brain_estimate",
-        &[
-            "--json",
-            "--granule-count",
-            "--purkinje-count",
-            "--granule-synapses",
-            "--purkinje-synapses",
-            "--rate",
-            "--time-steps",
-            "--doubling",
-        ],
-    );
-    let number = |name: &str| {
-        args.value(name).map(|v| {
-            v.parse::<f64>()
-                .unwrap_or_else(|_| args.fail(&format!("{name} takes a number, got {v}")))
-        })
-    };
+    let cli = Cli::parse();
     let mut census = Census::essay();
-    for (flag, cell, synapses) in [
-        ("--granule-count", "granule", false),
-        ("--purkinje-count", "purkinje", false),
-        ("--granule-synapses", "granule", true),
-        ("--purkinje-synapses", "purkinje", true),
+    for (value, cell, synapses) in [
+        (cli.granule_count, "granule", false),
+        (cli.purkinje_count, "purkinje", false),
+        (cli.granule_synapses, "granule", true),
+        (cli.purkinje_synapses, "purkinje", true),
     ] {
-        if let Some(v) = number(flag) {
+        if let Some(v) = value {
             let c = census.cell_mut(cell).expect("preset cell");
             if synapses { c.synapses = v } else { c.count = v }
         }
     }
-    if let Some(rate) = number("--rate") {
+    if let Some(rate) = cli.rate {
         census.cells.iter_mut().for_each(|c| c.windows_per_s = rate);
     }
-    if let Some(steps) = args.value("--time-steps") {
-        let steps: usize = steps
-            .parse()
-            .ok()
-            .filter(|s| *s > 0)
-            .unwrap_or_else(|| args.fail("--time-steps takes a positive whole number"));
-        census.cells.iter_mut().for_each(|c| c.time_steps = steps);
+    if let Some(steps) = cli.time_steps {
+        census.cells.iter_mut().for_each(|c| c.time_steps = steps as usize);
     }
-    let periods: Vec<f64> = args.value("--doubling").map_or(vec![1.0, 1.8, 3.0], |v| {
-        v.split(',')
-            .map(|p| {
-                p.trim()
-                    .parse()
-                    .ok()
-                    .filter(|p: &f64| p.is_finite() && *p > 0.0)
-                    .unwrap_or_else(|| args.fail(&format!("--doubling takes positive years, got {p}")))
-            })
-            .collect()
-    });
+    let fail = |msg: String| -> ! {
+        eprintln!("brain_estimate: {msg}");
+        std::process::exit(2)
+    };
+    if let Some(p) = cli.doubling.iter().find(|p| !(p.is_finite() && **p > 0.0)) {
+        fail(format!("--doubling takes positive years, got {p}"));
+    }
+    let periods = cli.doubling.clone();
     let e = estimate(&census, &periods)
-        .unwrap_or_else(|err| args.fail(err.to_string().trim_start_matches("brain estimate: ")));
+        .unwrap_or_else(|err| fail(err.to_string().trim_start_matches("brain estimate: ").to_string()));
 
-    if args.flag("--json") {
+    if cli.json {
         println!("{}", serde_json::to_string_pretty(&e).expect("json"));
         return;
     }
@@ -111,9 +113,10 @@ fn main() {
         "  the essay's \"Moore's law\" 2037 implies a doubling every {:.2} years",
         e.period_for_2037
     );
-    for (name, by_flops, by_bytes) in &e.accelerators {
+    for a in &e.accelerators {
         println!(
-            "\n{name}: {by_flops:.2e} at peak FLOP rate, {by_bytes:.2e} at memory bandwidth (per-cell convention)"
+            "\n{}: {:.2e} at peak FLOP rate, {:.2e} at memory bandwidth (per-cell convention)",
+            a.name, a.by_flops, a.by_bandwidth
         );
     }
 }

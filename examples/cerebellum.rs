@@ -13,13 +13,17 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
-use common::Args;
+use clap::Parser;
+use common::Backend;
 use neuron_nn::*;
 use serde::{Deserialize, Serialize};
+use train::{load_checkpoint, save_checkpoint};
 
 /// The circuit's shape: how many cells of each kind, and the time window.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,8 +98,9 @@ impl Cerebellum {
     /// - output: `[batch, time]`
     pub fn forward(&self, mossy: Tensor<3>) -> Tensor<2> {
         let [b, _, t] = mossy.dims();
-        let parallel = self.granule.forward(mossy).reshape([b, self.granule.len(), t]);
-        let purkinje = self.purkinje.forward(parallel).reshape([b, self.purkinje.len(), t]);
+        // Each layer's output, [batch, cells × 1 terminal, time], is the next layer's input.
+        let parallel = self.granule.forward(mossy);
+        let purkinje = self.purkinje.forward(parallel);
         self.readout.forward(purkinje.swap_dims(1, 2)).reshape([b, t])
     }
 }
@@ -147,22 +152,43 @@ pub fn train(
     (model, optim)
 }
 
+/// Train a granule → Purkinje → readout circuit on a delayed coincidence task.
+#[derive(Parser, Debug)]
+#[command(name = "cerebellum", version)]
+struct Cli {
+    /// Adam steps to run.
+    #[arg(long, default_value_t = 300)]
+    steps: u64,
+    /// Seed of the weights and of every batch.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+    /// Write a checkpoint (config, weights, Adam state, step) here at the end.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Continue from this checkpoint.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("cerebellum: {msg}");
+    std::process::exit(1)
+}
+
 fn main() {
-    let args = Args::parse("cerebellum", &["--steps", "--seed", "--device", "--save", "--resume"]);
-    let fail = |msg: &str| -> ! { args.fail(msg) };
-    let arg = |name: &str| args.value(name);
-    let steps: u64 = args.parsed("--steps", 300, "a count");
-    let seed: u64 = args.parsed("--seed", 1, "an integer");
-    let device = devices::by_name(&arg("--device").unwrap_or_else(|| "flex".into()))
-        .unwrap_or_else(|e| fail(&e))
-        .autodiff();
+    let cli = Cli::parse();
+    let (steps, seed) = (cli.steps, cli.seed);
+    let device = cli.device.device_or_exit("cerebellum").autodiff();
 
     let started = std::time::Instant::now();
-    let (config, model, optim, step) = match arg("--resume") {
+    let (config, model, optim, step) = match &cli.resume {
         Some(path) => {
-            let c = load_checkpoint(&path, |c: &CircuitConfig| c.init(&device), AdamConfig::new().init())
-                .unwrap_or_else(|e| fail(&e.to_string()));
-            println!("resumed {path} at step {}", c.step);
+            let c = load_checkpoint(path, |c: &CircuitConfig| c.init(&device), AdamConfig::new().init())
+                .unwrap_or_else(|e| fail(e));
+            println!("resumed {} at step {}", path.display(), c.step);
             (c.config, c.module, c.optimizer, c.step)
         }
         None => {
@@ -210,16 +236,20 @@ fn main() {
         1.0 - err / trivial
     );
     println!("{:.1} s", started.elapsed().as_secs_f64());
-    if let Some(path) = arg("--save") {
-        save_checkpoint(&path, &config, step + steps, &model, &optim).unwrap_or_else(|e| fail(&e.to_string()));
-        println!("saved {path} (config, weights, Adam state, step {})", step + steps);
+    if let Some(path) = &cli.save {
+        save_checkpoint(path, &config, step + steps, &model, &optim).unwrap_or_else(|e| fail(e));
+        println!(
+            "saved {} (config, weights, Adam state, step {})",
+            path.display(),
+            step + steps
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use neuron_nn::testing::{seed_lock, values};
+    use test_support::{seed_lock, values};
 
     fn small() -> CircuitConfig {
         CircuitConfig {

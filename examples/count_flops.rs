@@ -6,42 +6,64 @@
 //!     [--population N] [--convention torch|macs|full|padding-aware] [--json]
 //! ```
 
-mod common;
-
 use std::time::Instant;
 
-use common::Args;
-
 use burn::tensor::Tensor;
+use clap::{Parser, ValueEnum};
 use flop_count::{Convention, capture};
 use neuron_nn::{NeuronConfig, PopulationConfig};
 
+/// Count the operations of one of the essay's cells from its captured op graph.
+#[derive(Parser, Debug)]
+#[command(name = "count_flops", version)]
+struct Cli {
+    /// Which cell.
+    #[arg(long, value_enum, default_value_t = Model::Purkinje)]
+    model: Model,
+    /// Count a population of N cells of that type instead of one.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    population: Option<u64>,
+    /// What counts and how.
+    #[arg(long, value_enum, default_value_t = Conv::Torch)]
+    convention: Conv,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Model {
+    Granule,
+    Purkinje,
+    Pyramidal,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Conv {
+    /// torch's FlopCounterMode: 2 per multiply-add of matmuls, convolutions, attention.
+    Torch,
+    /// Multiply-accumulates.
+    Macs,
+    /// Every op, one per element beyond matmuls and convolutions.
+    Full,
+    /// Only convolution taps inside the input.
+    PaddingAware,
+}
+
 fn main() {
-    let args = Args::parse("count_flops", &["--model", "--population", "--convention", "--json"]);
-    let fail = |msg: &str| -> ! { args.fail(msg) };
-    let value = |name: &str| args.value(name);
-    let model = value("--model").unwrap_or_else(|| "purkinje".into());
-    let config = match model.as_str() {
-        "granule" => NeuronConfig::granule(),
-        "purkinje" => NeuronConfig::purkinje(),
-        "pyramidal" => NeuronConfig::pyramidal(),
-        other => fail(&format!("unknown --model {other}: granule, purkinje or pyramidal")),
+    let cli = Cli::parse();
+    let (model, config) = match cli.model {
+        Model::Granule => ("granule", NeuronConfig::granule()),
+        Model::Purkinje => ("purkinje", NeuronConfig::purkinje()),
+        Model::Pyramidal => ("pyramidal", NeuronConfig::pyramidal()),
     };
-    let convention = match value("--convention").as_deref().unwrap_or("torch") {
-        "torch" => Convention::torch(),
-        "macs" => Convention::macs(),
-        "full" => Convention::full(),
-        "padding-aware" => Convention::padding_aware(),
-        other => fail(&format!(
-            "unknown --convention {other}: torch, macs, full or padding-aware"
-        )),
+    let convention = match cli.convention {
+        Conv::Torch => Convention::torch(),
+        Conv::Macs => Convention::macs(),
+        Conv::Full => Convention::full(),
+        Conv::PaddingAware => Convention::padding_aware(),
     };
-    let population: Option<usize> = value("--population").map(|n| {
-        n.parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .unwrap_or_else(|| fail("--population takes a positive count"))
-    });
+    let population = cli.population.map(|n| n as usize);
     let steps = 5; // one window: the essay's 5 time steps
 
     let started = Instant::now();
@@ -62,13 +84,16 @@ fn main() {
             }
         }
     })
-    .unwrap_or_else(|e| fail(&e.to_string()));
+    .unwrap_or_else(|e| {
+        eprintln!("count_flops: {e}");
+        std::process::exit(1)
+    });
     let report = graph.count(&convention);
     let seconds = started.elapsed().as_secs_f64();
 
-    if args.flag("--json") {
+    if cli.json {
         let mut json = report.to_json();
-        json["model"] = model.clone().into();
+        json["model"] = model.into();
         json["population"] = population.unwrap_or(1).into();
         json["time_steps"] = steps.into();
         json["forward_flops"] = json["forward"].clone();

@@ -17,9 +17,10 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use common::{Args, median_secs};
+use clap::Parser;
+use common::{Backend, median_secs};
 use flop_count::{Convention, capture};
-use neuron_nn::{DendritesConfig, NeuronConfig, PopulationConfig, devices};
+use neuron_nn::{DendritesConfig, NeuronConfig, PopulationConfig};
 use serde_json::json;
 
 /// The essay's window: 5 time steps.
@@ -71,21 +72,39 @@ fn bench<M: Module>(
         (
             format!("{name} forward + backward"),
             fwd_bwd,
-            (r.forward + r.backward_params) as f64,
+            (r.forward + r.backward_params.expect("parameters declared")) as f64,
         ),
     ]
 }
 
+/// The hot paths on one device, as one JSON object.
+#[derive(Parser, Debug)]
+#[command(name = "gpu_bench", version)]
+struct Cli {
+    /// Backend [default: wgpu when compiled in, else flex].
+    #[arg(long, value_enum)]
+    device: Option<Backend>,
+    /// Timed repetitions (median), after one warm-up.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    reps: u64,
+    /// Size of the reference matmul [default: 8192 on wgpu, 2048 on a CPU].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    matmul: Option<u64>,
+}
+
 fn main() {
-    let args = Args::parse("gpu_bench", &["--device", "--reps", "--matmul"]);
-    let default = if cfg!(feature = "wgpu") { "wgpu" } else { "flex" };
-    let name = args.value("--device").unwrap_or_else(|| default.into());
-    let device = devices::by_name(&name).unwrap_or_else(|e| args.fail(&e));
-    let reps: usize = args.parsed("--reps", 5, "a positive count");
-    let n: usize = args.parsed("--matmul", if name == "wgpu" { 8192 } else { 2048 }, "a size");
-    if reps == 0 || n == 0 {
-        args.fail("--reps and --matmul take positive numbers");
-    }
+    let cli = Cli::parse();
+    let backend = cli.device.unwrap_or(if cfg!(feature = "wgpu") {
+        Backend::Wgpu
+    } else {
+        Backend::Flex
+    });
+    let name = backend.name();
+    let device = backend.device_or_exit("gpu_bench");
+    let reps = cli.reps as usize;
+    let n = cli
+        .matmul
+        .map_or(if backend == Backend::Wgpu { 8192 } else { 2048 }, |n| n as usize);
     device.seed(0);
     let started = std::time::Instant::now();
 

@@ -13,24 +13,43 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
-use common::{Args, median_secs};
-use neuron_nn::{DendriteAlgorithm, DendritesConfig, devices};
+use clap::{Parser, ValueEnum};
+use common::{Backend, median_secs};
+use neuron_nn::{DendriteAlgorithm, DendritesConfig};
 
 /// FLOPs of the dense convolution (torch convention: 2 per multiply-add, padded taps counted).
 const FLOPS: f64 = 2.0 * (100.0 * 1000.0 * 5.0) * (10.0 * 1000.0 * 5.0);
 
+/// Time the Purkinje dendrite stage forward and forward + backward.
+#[derive(Parser, Debug)]
+#[command(name = "purkinje_dendrite", version)]
+struct Cli {
+    /// Backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+    /// Timed repetitions (median), after one warm-up.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    reps: u64,
+    /// The dendrite stage's algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
+    algorithm: Algorithm,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Algorithm {
+    Auto,
+    Direct,
+    Expanded,
+}
+
 fn main() {
-    let args = Args::parse("purkinje_dendrite", &["--device", "--reps", "--algorithm"]);
-    let device = devices::by_name(&args.value("--device").unwrap_or("flex".into())).unwrap_or_else(|e| args.fail(&e));
-    let reps: usize = args.parsed("--reps", 5, "a positive count");
-    if reps == 0 {
-        args.fail("--reps takes a positive count");
-    }
-    let algorithm = match args.value("--algorithm").as_deref().unwrap_or("auto") {
-        "auto" => DendriteAlgorithm::Auto,
-        "direct" => DendriteAlgorithm::Direct,
-        "expanded" => DendriteAlgorithm::Expanded,
-        other => args.fail(&format!("unknown --algorithm {other}: auto, direct or expanded")),
+    let cli = Cli::parse();
+    let device = cli.device.device_or_exit("purkinje_dendrite");
+    let reps = cli.reps as usize;
+    let algorithm = match cli.algorithm {
+        Algorithm::Auto => DendriteAlgorithm::Auto,
+        Algorithm::Direct => DendriteAlgorithm::Direct,
+        Algorithm::Expanded => DendriteAlgorithm::Expanded,
     };
     device.seed(0);
 
@@ -47,7 +66,7 @@ fn main() {
     let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
     let y = dendrites.forward(x.clone());
     println!(
-        "Purkinje dendrite stage on {device:?}, {} path, median of {reps}",
+        "Purkinje dendrite stage on {device:?}, {:?} path, median of {reps}",
         dendrites.resolved_algorithm()
     );
     println!("  input  {:?} (batch, synapses, time)", x.dims());

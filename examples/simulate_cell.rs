@@ -111,7 +111,10 @@ fn main() {
             let synapses = Synapses::place(&cell);
             let ms = (cli.seconds * 1000.0).round() as usize;
             let seeds: Vec<u64> = (0..cli.trials as u64).map(|i| cli.seed + i).collect();
-            let rasters = seeds.par_iter().map(|&s| generate(&cell.inputs, &synapses, ms, s)).collect();
+            let rasters = seeds
+                .par_iter()
+                .map(|&s| generate(&cell.inputs, &synapses, ms, s))
+                .collect();
             (synapses, rasters, seeds.into_iter().map(Some).collect())
         }
     };
@@ -153,8 +156,12 @@ fn main() {
     let paths: Vec<PathBuf> = if outputs.len() == 1 {
         vec![out.clone()]
     } else {
-        let stem = out.file_stem().map_or("trial".into(), |s| s.to_string_lossy().to_string());
-        (0..outputs.len()).map(|i| out.with_file_name(format!("{stem}-{i}.npz"))).collect()
+        let stem = out
+            .file_stem()
+            .map_or("trial".into(), |s| s.to_string_lossy().to_string());
+        (0..outputs.len())
+            .map(|i| out.with_file_name(format!("{stem}-{i}.npz")))
+            .collect()
     };
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| fail(format!("cannot create {}: {e}", dir.display())));

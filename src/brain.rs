@@ -36,6 +36,9 @@ pub struct CellType {
 pub struct Census {
     /// Cell types.
     pub cells: Vec<CellType>,
+    /// Index in `cells` of the cell whose dendrite cost per synapse the essay charges every
+    /// synapse (the Purkinje cell).
+    pub reference: usize,
 }
 
 /// A rejected assumption.
@@ -67,6 +70,7 @@ impl Census {
                 cell("granule", 5e10, 15.0, NeuronConfig::granule()),
                 cell("purkinje", 1e8, 1e5, NeuronConfig::purkinje()),
             ],
+            reference: 1,
         }
     }
 
@@ -77,6 +81,13 @@ impl Census {
 
     /// Checks every assumption: counts and synapses ≥ 0, rates > 0, all finite, time steps ≥ 1.
     pub fn validate(&self) -> Result<(), AssumptionError> {
+        if self.reference >= self.cells.len() {
+            return Err(AssumptionError {
+                what: "the reference cell's index".into(),
+                expected: "an index into the census",
+                value: self.reference as f64,
+            });
+        }
         for c in &self.cells {
             let check = |field: &str, v: f64, positive: bool| {
                 let ok = v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 };
@@ -118,25 +129,54 @@ pub struct CellRow {
     pub flops_per_s: f64,
 }
 
-/// Counts one window of `cell` (batch 1), whole cell and dendrite stage.
-fn count_cell(cell: &CellType) -> (u128, u128, u128) {
+/// What one window of one cell costs, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WindowCount {
+    /// Forward FLOPs of the whole cell.
+    pub flops: u128,
+    /// Forward FLOPs of its dendrite stage alone (counted on that module by itself).
+    pub dendrite_flops: u128,
+    /// Bytes the whole cell's forward reads and writes.
+    pub bytes: u128,
+}
+
+/// Counts one window of `cell` (batch 1): the whole cell, and its dendrite stage captured on
+/// its own with the same input.
+pub fn count_window(cell: &CellType) -> WindowCount {
     let steps = cell.time_steps;
     let config = cell.config.clone();
-    let report = capture(|cx| {
+    let count =
+        |f: &dyn Fn(&mut flop_count::Capture)| capture(f).expect("the presets capture").count(&Convention::torch());
+    let whole = count(&|cx| {
         let device = cx.device().clone();
         let neuron = config.init(&device);
         cx.params(&neuron);
         let x = cx.input(Tensor::<3>::zeros([1, config.synapses.inputs, steps], &device));
         let _ = neuron.forward(x);
-    })
-    .expect("capture")
-    .count(&Convention::torch());
-    let dendrite = report
-        .modules
-        .iter()
-        .find(|m| m.path == "dendrites")
-        .map_or(0, |m| m.flops);
-    (report.forward, dendrite, report.bytes)
+    });
+    let dendrites = count(&|cx| {
+        let device = cx.device().clone();
+        let dendrites = config.dendrites.init(&device);
+        cx.params(&dendrites);
+        let x = cx.input(Tensor::<3>::zeros([1, config.dendrites.sites(), steps], &device));
+        let _ = dendrites.forward(x);
+    });
+    WindowCount {
+        flops: whole.forward,
+        dendrite_flops: dendrites.forward,
+        bytes: whole.bytes,
+    }
+}
+
+/// How many accelerators the per-cell estimate needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcceleratorNeed {
+    /// The accelerator.
+    pub name: &'static str,
+    /// Needed at its peak FLOP rate.
+    pub by_flops: f64,
+    /// Needed at its memory bandwidth.
+    pub by_bandwidth: f64,
 }
 
 /// An accelerator to size the estimate against (published peak figures).
@@ -204,30 +244,29 @@ pub struct Estimate {
     /// The doubling period the essay's "Moore's law" year 2037 implies.
     pub period_for_2037: f64,
     /// Accelerators needed at peak FLOP rate and at memory bandwidth (per-cell convention).
-    pub accelerators: Vec<(String, f64, f64)>,
+    pub accelerators: Vec<AcceleratorNeed>,
 }
 
 /// Runs the estimate over `census`, projecting with the doubling periods given.
 pub fn estimate(census: &Census, periods: &[f64]) -> Result<Estimate, AssumptionError> {
     census.validate()?;
     let mut by_cell = Vec::new();
-    let mut purkinje_per_synapse = None;
-    for c in &census.cells {
-        let (flops, dendrite, bytes) = count_cell(c);
-        if c.cell == "purkinje" && c.synapses > 0.0 {
-            purkinje_per_synapse = Some(dendrite as f64 / c.synapses * c.windows_per_s);
+    let mut per_synapse = 0.0;
+    for (i, c) in census.cells.iter().enumerate() {
+        let w = count_window(c);
+        if i == census.reference && c.synapses > 0.0 {
+            per_synapse = w.dendrite_flops as f64 / c.synapses * c.windows_per_s;
         }
         by_cell.push(CellRow {
             cell: c.cell.clone(),
             count: c.count,
             windows_per_s: c.windows_per_s,
-            flops_per_window: flops,
-            dendrite_flops_per_window: dendrite,
-            bytes_per_window: bytes,
-            flops_per_s: flops as f64 * c.windows_per_s * c.count,
+            flops_per_window: w.flops,
+            dendrite_flops_per_window: w.dendrite_flops,
+            bytes_per_window: w.bytes,
+            flops_per_s: w.flops as f64 * c.windows_per_s * c.count,
         });
     }
-    let per_synapse = purkinje_per_synapse.unwrap_or(0.0);
     let synapses: f64 = census.cells.iter().map(|c| c.synapses * c.count).sum();
     let essay_total = per_synapse * synapses;
     let total: f64 = by_cell.iter().map(|r| r.flops_per_s).sum();
@@ -248,12 +287,10 @@ pub fn estimate(census: &Census, periods: &[f64]) -> Result<Estimate, Assumption
         period_for_2037: (2037.0 - 2015.0) / doublings,
         accelerators: ACCELERATORS
             .iter()
-            .map(|a| {
-                (
-                    a.name.to_string(),
-                    total / a.peak_flops,
-                    bytes_per_s / a.memory_bandwidth,
-                )
+            .map(|a| AcceleratorNeed {
+                name: a.name,
+                by_flops: total / a.peak_flops,
+                by_bandwidth: bytes_per_s / a.memory_bandwidth,
             })
             .collect(),
     })

@@ -68,7 +68,7 @@ fn every_cell_and_population_runs_on_the_capture_device() {
     let report = count(|device| {
         let population = PopulationConfig::new(NeuronConfig::granule(), 4096).init(device);
         let y = population.forward(Tensor::<3>::zeros([1, 4, 5], device));
-        assert_eq!(y.dims(), [1, 4096, 100, 5]);
+        assert_eq!(y.dims(), [1, 4096 * 100, 5]);
         vec![]
     });
     // 4096 × (2 × 80 outputs × 60 taps + soma 50).

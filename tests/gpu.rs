@@ -12,20 +12,24 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Distribution, Gradients, Tensor};
-use neuron_nn::testing::{assert_close_values, seed_lock, values};
 use neuron_nn::*;
+use test_support::{assert_close_values, require_absent, seed_lock, values};
 
 /// Relative tolerance, `max|gpu − cpu| ≤ TOL · max(1, max|cpu|)`: float32 sums reordered by
 /// different kernels (tiled GEMMs, tree reductions) differ by a few ulps per term; 1e-4 leaves
 /// room for sums of thousands of terms while catching any wrong index or missing term.
 const TOL: f64 = 1e-4;
 
-/// The wgpu adapter, or `None` after saying why the test checks nothing.
+/// The wgpu adapter, or `None` after saying why the test checks nothing. With
+/// `NEURON_TEST_REQUIRE=wgpu` a missing adapter fails the test instead.
 fn gpu(test: &str) -> Option<Device> {
-    match devices::wgpu() {
+    match Device::wgpu_options().init() {
         Ok(d) => Some(d),
         Err(e) => {
-            eprintln!("SKIPPED {test}: {e}. Install a Vulkan driver (on CPU: Debian's mesa-vulkan-drivers).");
+            require_absent("wgpu");
+            eprintln!(
+                "SKIPPED {test}: no wgpu adapter ({e:?}). Install a Vulkan driver (on CPU: Debian's mesa-vulkan-drivers)."
+            );
             None
         }
     }
@@ -179,12 +183,18 @@ fn stages_match_flex() {
             |m, x| m.forward(x),
         );
     }
-    compare("Soma", &gpu, |d| SomaConfig::new().init(d), [3, 9], |m, x| m.forward(x));
+    compare(
+        "Soma",
+        &gpu,
+        |d| SomaConfig::new().with_neurons(2).init(d),
+        [3, 2, 9],
+        |m, x| m.forward(x),
+    );
     compare(
         "Axon",
         &gpu,
-        |d| AxonConfig::new(6).init(d),
-        [3, 9],
+        |d| AxonConfig::new(6).with_neurons(2).init(d),
+        [3, 2, 9],
         |m, x| m.forward(x),
     );
 }
@@ -283,13 +293,13 @@ fn diffusion_learners_match_flex() {
         train::CableConfig::new().with_positions(40),
         train::CableConfig::new().with_positions(12).with_dendrites(10),
     ] {
-        for which in 0..2 {
+        for learner in train::Learner::ALL {
             compare(
-                &format!("{} learner, {}-D", train::learners::NAMES[which], cable.dims()),
+                &format!("{} learner, {}-D", learner.name(), cable.dims()),
                 &gpu,
                 |d| train::learners::init(&cable, 2, d),
                 [3, cable.positions, cable.dendrites],
-                |m, x| m.propagate_one(which, x),
+                |m, x| m.propagate(learner, x),
             );
         }
     }

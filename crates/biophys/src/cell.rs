@@ -340,7 +340,12 @@ impl CellConfig {
     /// conductance of an excitatory event is kept (bs4: AMPA 0.4 + NMDA 0.4 nS → AMPA 0.8 nS).
     /// The name gains `-ampa`. A cell without such receptors is returned unchanged.
     pub fn without_nmda(&self) -> Self {
-        let blocked: f64 = self.excitatory.iter().filter(|r| r.mg_block.is_some()).map(|r| r.weight).sum();
+        let blocked: f64 = self
+            .excitatory
+            .iter()
+            .filter(|r| r.mg_block.is_some())
+            .map(|r| r.weight)
+            .sum();
         let mut out = self.clone();
         out.excitatory.retain(|r| r.mg_block.is_none());
         if out.excitatory.len() == self.excitatory.len() {
@@ -391,7 +396,9 @@ impl CellConfig {
         positive(cell, "cm", self.cm)?;
         finite(cell, "spike_threshold", self.spike_threshold)?;
         if self.sections.is_empty() {
-            return Err(BiophysError::Morphology("a cell needs at least one section (the soma)".into()));
+            return Err(BiophysError::Morphology(
+                "a cell needs at least one section (the soma)".into(),
+            ));
         }
         for (i, s) in self.sections.iter().enumerate() {
             let what = || format!("section {i} ({})", s.name);
@@ -505,7 +512,11 @@ mod tests {
             let tp = t1 * t2 / (t2 - t1) * (t2 / t1).ln();
             let g = |t: f64| r.factor() * ((-t / t2).exp() - (-t / t1).exp());
             assert!((g(tp) - 1.0).abs() < 1e-12, "{}: peak {}", r.name, g(tp));
-            assert!(g(tp * 0.99) < 1.0 && g(tp * 1.01) < 1.0, "{}: tp is the maximum", r.name);
+            assert!(
+                g(tp * 0.99) < 1.0 && g(tp * 1.01) < 1.0,
+                "{}: tp is the maximum",
+                r.name
+            );
         }
     }
 
@@ -548,7 +559,12 @@ mod tests {
         );
         let mut c = CellConfig::bs4();
         c.sections[3].parent = Some(9);
-        assert!(c.validate().unwrap_err().to_string().contains("names parent 9, which does not exist"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("names parent 9, which does not exist")
+        );
         let mut c = CellConfig::bs4();
         c.sections[1].parent = Some(2);
         c.sections[2].parent = Some(1);
@@ -556,7 +572,12 @@ mod tests {
         assert!(e.contains("cycle: 1 (basal0) → 2 (basal1) → 1 (basal0)"), "{e}");
         let mut c = CellConfig::bs4();
         c.sections[1].nseg = 0;
-        assert!(c.validate().unwrap_err().to_string().contains("`nseg` must be at least 1"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`nseg` must be at least 1")
+        );
         let mut c = CellConfig::bs4();
         c.excitatory[1].tau2 = f64::NAN;
         assert_eq!(
@@ -565,6 +586,11 @@ mod tests {
         );
         let mut c = CellConfig::bs4();
         c.sections[4].parent = None;
-        assert!(c.validate().unwrap_err().to_string().contains("only section 0 (the soma) may be the root"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("only section 0 (the soma) may be the root")
+        );
     }
 }

@@ -93,7 +93,9 @@ fn read_entry<R: Read>(reader: R, path: &Path, name: &str) -> Result<Array> {
             Values::Bool(v) => Values::Bool((0..v.len()).map(|i| v[t(i)]).collect()),
         }
     } else if fortran && shape.len() > 2 {
-        return Err(bad("Fortran-ordered arrays of more than 2 dimensions are not supported".into()));
+        return Err(bad(
+            "Fortran-ordered arrays of more than 2 dimensions are not supported".into(),
+        ));
     } else {
         values
     };
@@ -126,7 +128,11 @@ impl Reader {
     }
 
     fn require(&mut self, name: &str) -> Result<Array> {
-        let mut names: Vec<String> = self.zip.file_names().map(|s| s.trim_end_matches(".npy").to_string()).collect();
+        let mut names: Vec<String> = self
+            .zip
+            .file_names()
+            .map(|s| s.trim_end_matches(".npy").to_string())
+            .collect();
         names.sort();
         self.get(name)?.ok_or_else(|| {
             format_err(
@@ -140,7 +146,10 @@ impl Reader {
         match a.values {
             Values::F64(v) => Ok(v),
             Values::I64(v) => Ok(v.into_iter().map(|x| x as f64).collect()),
-            Values::Bool(_) => Err(format_err(&self.path, format!("array `{name}` is bool, expected numbers"))),
+            Values::Bool(_) => Err(format_err(
+                &self.path,
+                format!("array `{name}` is bool, expected numbers"),
+            )),
         }
     }
 
@@ -148,7 +157,10 @@ impl Reader {
         match a.values {
             Values::I64(v) => Ok(v),
             Values::Bool(v) => Ok(v.into_iter().map(i64::from).collect()),
-            Values::F64(_) => Err(format_err(&self.path, format!("array `{name}` holds floats, expected integers"))),
+            Values::F64(_) => Err(format_err(
+                &self.path,
+                format!("array `{name}` holds floats, expected integers"),
+            )),
         }
     }
 }
@@ -161,7 +173,10 @@ impl Trial {
         let bad = |m: String| format_err(path, m);
         let x = r.require("x")?;
         if x.shape.len() != 2 {
-            return Err(bad(format!("array `x` has shape {:?}, expected [synapses, T_ms]", x.shape)));
+            return Err(bad(format!(
+                "array `x` has shape {:?}, expected [synapses, T_ms]",
+                x.shape
+            )));
         }
         let (sites, ms) = (x.shape[0], x.shape[1]);
         let bits = match x.values {
@@ -179,13 +194,22 @@ impl Trial {
             .into_iter()
             .enumerate()
             .map(|(i, c)| {
-                SynapseType::from_code(c)
-                    .ok_or_else(|| bad(format!("syn_type[{i}] = {c}; types are 1 (excitatory) and 0 (inhibitory)")))
+                SynapseType::from_code(c).ok_or_else(|| {
+                    bad(format!(
+                        "syn_type[{i}] = {c}; types are 1 (excitatory) and 0 (inhibitory)"
+                    ))
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-        for (name, len) in [("syn_branch", branch.len()), ("syn_pos", pos.len()), ("syn_type", kind.len())] {
+        for (name, len) in [
+            ("syn_branch", branch.len()),
+            ("syn_pos", pos.len()),
+            ("syn_type", kind.len()),
+        ] {
             if len != sites {
-                return Err(bad(format!("array `{name}` has {len} entries but `x` has {sites} rows")));
+                return Err(bad(format!(
+                    "array `{name}` has {len} entries but `x` has {sites} rows"
+                )));
             }
         }
         let output = match r.get("v_soma_1ms")? {
@@ -249,7 +273,9 @@ impl Trial {
     /// Writes the trial as `.npz`, atomically (temporary file, then rename).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let name = path.file_name().ok_or_else(|| format_err(path, "not a file path".into()))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| format_err(path, "not a file path".into()))?;
         let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
         let io = |source: std::io::Error| BiophysError::Io {
             path: path.into(),
@@ -264,13 +290,28 @@ impl Trial {
             put(&mut zip, "syn_pos", &[s], self.synapses.pos.iter().copied())?;
             put(&mut zip, "syn_type", &[s], self.synapses.kind.iter().map(|k| k.code()))?;
             if let Some(o) = &self.output {
-                put(&mut zip, "v_soma_1ms", &[o.v_soma_1ms.len() as u64], o.v_soma_1ms.iter().copied())?;
+                put(
+                    &mut zip,
+                    "v_soma_1ms",
+                    &[o.v_soma_1ms.len() as u64],
+                    o.v_soma_1ms.iter().copied(),
+                )?;
                 let k = o.spike_times_ms.len() as u64;
                 put(&mut zip, "spike_times_ms", &[k], o.spike_times_ms.iter().copied())?;
-                put(&mut zip, "y_spike", &[o.y_spike.len() as u64], o.y_spike.iter().copied())?;
+                put(
+                    &mut zip,
+                    "y_spike",
+                    &[o.y_spike.len() as u64],
+                    o.y_spike.iter().copied(),
+                )?;
                 if !o.v_sites_1ms.is_empty() {
                     let r = o.v_sites_1ms.len() as u64;
-                    put(&mut zip, "v_sites_1ms", &[r, ms], o.v_sites_1ms.iter().flatten().copied())?;
+                    put(
+                        &mut zip,
+                        "v_sites_1ms",
+                        &[r, ms],
+                        o.v_sites_1ms.iter().flatten().copied(),
+                    )?;
                 }
             }
             if !self.sites.is_empty() {
@@ -306,7 +347,11 @@ fn put<W: Write + Seek, T: npyz::AutoSerialize + npyz::Serialize>(
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(true);
     zip.start_file(format!("{name}.npy"), options)?;
-    let mut w = npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut *zip).begin_nd()?;
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(&mut *zip)
+        .begin_nd()?;
     w.extend(values)?;
     w.finish()
 }
@@ -323,7 +368,11 @@ mod tests {
             synapses: Synapses {
                 branch: vec![-1, 0, 3],
                 pos: vec![0.5, 0.25, 1.0],
-                kind: vec![SynapseType::Inhibitory, SynapseType::Excitatory, SynapseType::Excitatory],
+                kind: vec![
+                    SynapseType::Inhibitory,
+                    SynapseType::Excitatory,
+                    SynapseType::Excitatory,
+                ],
             },
             raster,
             output: Some(Output {

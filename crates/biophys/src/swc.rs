@@ -25,7 +25,12 @@ struct Point {
 }
 
 fn dist(a: &Point, b: &Point) -> f64 {
-    a.xyz.iter().zip(&b.xyz).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    a.xyz
+        .iter()
+        .zip(&b.xyz)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Segments for a section by the d_lambda rule (NEURON's `geom_nseg`): `d_lambda` of the AC
@@ -98,9 +103,7 @@ pub fn parse(text: &str, template: &CellConfig) -> std::result::Result<CellConfi
     }
     let roots: Vec<i64> = points.iter().filter(|(_, p)| p.parent == -1).map(|(&i, _)| i).collect();
     if roots.len() != 1 || points[&roots[0]].kind != 1 {
-        return Err(format!(
-            "expected one root point, on the soma; found roots {roots:?}"
-        ));
+        return Err(format!("expected one root point, on the soma; found roots {roots:?}"));
     }
     let mut children: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for (&id, p) in &points {
@@ -222,13 +225,20 @@ mod tests {
         let cell = parse(Y_CELL, &CellConfig::bs4()).unwrap();
         let s = &cell.sections;
         assert_eq!(s.len(), 4, "{s:?}");
-        assert_eq!((s[0].length, s[0].diam), (20.0, 20.0), "a one-point soma: L = diam = 2r");
+        assert_eq!(
+            (s[0].length, s[0].diam),
+            (20.0, 20.0),
+            "a one-point soma: L = diam = 2r"
+        );
         assert_eq!(s[1].name, "basal0");
         assert!((s[1].length - 100.0).abs() < 1e-12);
         assert!((s[1].diam - 2.0).abs() < 1e-12);
         assert_eq!((s[1].parent, s[1].parent_x), (Some(0), 0.5));
         for b in [2, 3] {
-            assert!((s[b].length - 50.0).abs() < 1e-12, "from the fork point: 30-40-50 triangle");
+            assert!(
+                (s[b].length - 50.0).abs() < 1e-12,
+                "from the fork point: 30-40-50 triangle"
+            );
             // Radii 1 → 0.5 over the piece: mean diameter 1.5.
             assert!((s[b].diam - 1.5).abs() < 1e-12);
             assert_eq!((s[b].parent, s[b].parent_x), (Some(1), 1.0));
@@ -243,7 +253,7 @@ mod tests {
         // λ(100 Hz) for 1 µm, Ra 150, cm 1: 1e5·sqrt(1/(4π·100·150)) ≈ 230 µm.
         assert_eq!(d_lambda_nseg(10.0, 1.0, 150.0, 1.0, 0.1), 1);
         let n = d_lambda_nseg(400.0, 1.0, 150.0, 1.0, 0.1);
-        assert!(n >= 17 && n <= 19 && n % 2 == 1, "{n}");
+        assert!((17..=19).contains(&n) && n % 2 == 1, "{n}");
         assert!(d_lambda_nseg(400.0, 4.0, 150.0, 1.0, 0.1) < n);
     }
 

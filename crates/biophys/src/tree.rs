@@ -165,8 +165,9 @@ mod tests {
             b.swap(c, p);
             for r in c + 1..n {
                 let f = a[r][c] / a[c][c];
-                for k in c..n {
-                    a[r][k] -= f * a[c][k];
+                let pivot = a[c].clone();
+                for (x, p) in a[r][c..].iter_mut().zip(&pivot[c..]) {
+                    *x -= f * p;
                 }
                 b[r] -= f * b[c];
             }
@@ -186,7 +187,9 @@ mod tests {
             let parent: Vec<usize> = (0..n)
                 .map(|i| if i == 0 { NO_PARENT } else { rng.random_range(0..i) })
                 .collect();
-            let g: Vec<f64> = (0..n).map(|i| if i == 0 { 0.0 } else { rng.random_range(0.01..10.0) }).collect();
+            let g: Vec<f64> = (0..n)
+                .map(|i| if i == 0 { 0.0 } else { rng.random_range(0.01..10.0) })
+                .collect();
             let t = Tree {
                 parent,
                 g_axial: g.clone(),
@@ -199,7 +202,13 @@ mod tests {
             // Diagonal: the coupling it must contain plus a random membrane term (some zero:
             // zero-area nodes).
             let mut d: Vec<f64> = (0..n)
-                .map(|_| if rng.random::<f64>() < 0.2 { 0.0 } else { rng.random_range(0.0..5.0) })
+                .map(|_| {
+                    if rng.random::<f64>() < 0.2 {
+                        0.0
+                    } else {
+                        rng.random_range(0.0..5.0)
+                    }
+                })
                 .collect();
             for i in 1..n {
                 d[i] += g[i];

@@ -72,7 +72,11 @@ fn a_passive_compartment_has_the_analytic_input_resistance_and_time_constant() {
         // Backward Euler's exact discrete solution ...
         let n = (t as f64 / dt).round() as i32;
         let discrete = steady * (1.0 - (1.0 + dt / tau).powi(-n));
-        assert!((v + 65.0 - discrete).abs() < 1e-9, "t = {t}: {} vs {discrete}", v + 65.0);
+        assert!(
+            (v + 65.0 - discrete).abs() < 1e-9,
+            "t = {t}: {} vs {discrete}",
+            v + 65.0
+        );
         // ... is the continuous one to first order in dt/τ.
         let continuous = steady * (1.0 - (-(t as f64) / tau).exp());
         assert!((v + 65.0 - continuous).abs() < steady * dt / tau, "t = {t}");
@@ -107,12 +111,19 @@ fn a_long_passive_cable_attenuates_as_the_cable_equation_says() {
         .map(|&n| {
             let (ratio, v0) = attenuation(n);
             if n == 80 {
-                assert!((v0 - 0.1 * r_in).abs() < 1e-3 * 0.1 * r_in, "V(0) {v0}, R_in·I {}", 0.1 * r_in);
+                assert!(
+                    (v0 - 0.1 * r_in).abs() < 1e-3 * 0.1 * r_in,
+                    "V(0) {v0}, R_in·I {}",
+                    0.1 * r_in
+                );
             }
             (ratio - want).abs() / want
         })
         .collect();
-    assert!(errs[0] > errs[1] && errs[1] > errs[2], "errors must fall with segments: {errs:?}");
+    assert!(
+        errs[0] > errs[1] && errs[1] > errs[2],
+        "errors must fall with segments: {errs:?}"
+    );
     // Second order in Δx: 4× the segments, ~16× less error.
     assert!(errs[1] / errs[2] > 10.0, "{errs:?}");
     assert!(errs[2] < 1e-3, "{errs:?}");
@@ -149,13 +160,21 @@ fn hh_rests_where_its_steady_state_current_vanishes() {
         },
         1000,
     );
-    assert!((out.v_soma_1ms[999] - lo).abs() < 1e-6, "{} vs {lo}", out.v_soma_1ms[999]);
+    assert!(
+        (out.v_soma_1ms[999] - lo).abs() < 1e-6,
+        "{} vs {lo}",
+        out.v_soma_1ms[999]
+    );
     assert!(out.spike_times_ms.is_empty());
     // NEURON 9.0.2 (scripts/neuron_hh_reference.py): -64.974052452 mV without the table,
     // -64.973678333 mV with it.
     assert!((lo + 64.974052452).abs() < 1e-6);
     let out = run(&hh_cell(), SimConfig::default(), 1000);
-    assert!((out.v_soma_1ms[999] + 64.973678333).abs() < 1e-6, "{}", out.v_soma_1ms[999]);
+    assert!(
+        (out.v_soma_1ms[999] + 64.973678333).abs() < 1e-6,
+        "{}",
+        out.v_soma_1ms[999]
+    );
 }
 
 #[test]
@@ -176,20 +195,36 @@ fn hh_spikes_and_fires_as_neuron_does_under_constant_current() {
         let sim = Simulator::new(&hh_cell(), &no_synapses(), &config).unwrap();
         let out = sim.run(&Raster::zeros(0, 600)).unwrap();
         assert_eq!(out.spike_times_ms.len(), count, "table {table}: spike count");
-        assert!((out.spike_times_ms[0] - first).abs() < 1e-6, "table {table}: {:?}", out.spike_times_ms);
+        assert!(
+            (out.spike_times_ms[0] - first).abs() < 1e-6,
+            "table {table}: {:?}",
+            out.spike_times_ms
+        );
         assert!((out.spike_times_ms[count - 1] - last).abs() < 1e-5, "table {table}");
         // Shape from a fine trace of the first spike.
         let trace = sim.trace_soma(&Raster::zeros(0, 20)).unwrap();
         let peak_got = trace.iter().cloned().fold(f64::MIN, f64::max);
-        assert!((peak_got - peak).abs() < 1e-6, "table {table}: peak {peak_got} vs {peak}");
+        assert!(
+            (peak_got - peak).abs() < 1e-6,
+            "table {table}: peak {peak_got} vs {peak}"
+        );
         let dt = 0.025;
         let cross = |up: bool| {
             let i = (1..trace.len())
-                .find(|&i| if up { trace[i - 1] < -20.0 && trace[i] >= -20.0 } else { trace[i - 1] >= -20.0 && trace[i] < -20.0 })
+                .find(|&i| {
+                    if up {
+                        trace[i - 1] < -20.0 && trace[i] >= -20.0
+                    } else {
+                        trace[i - 1] >= -20.0 && trace[i] < -20.0
+                    }
+                })
                 .unwrap();
             (i - 1) as f64 * dt + dt * (-20.0 - trace[i - 1]) / (trace[i] - trace[i - 1])
         };
-        assert!((cross(false) - cross(true) - width).abs() < 1e-6, "table {table}: width");
+        assert!(
+            (cross(false) - cross(true) - width).abs() < 1e-6,
+            "table {table}: width"
+        );
     }
 }
 
@@ -201,7 +236,10 @@ fn an_exp2syn_event_peaks_at_its_weight() {
         let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::Pas { g: 1.0, e: -65.0 }]);
         cell.cm = 1e-9;
         cell.v_init = -65.0;
-        cell.inhibitory = vec![Receptor { e: -30.0, ..receptor.clone() }];
+        cell.inhibitory = vec![Receptor {
+            e: -30.0,
+            ..receptor.clone()
+        }];
         let synapses = Synapses {
             branch: vec![-1],
             pos: vec![0.5],
@@ -239,7 +277,10 @@ fn nmda_conductance_follows_the_magnesium_block() {
         let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::Pas { g: 1.0, e: hold }]);
         cell.cm = 1e-9;
         cell.v_init = hold;
-        cell.inhibitory = vec![Receptor { e: 40.0, ..nmda.clone() }];
+        cell.inhibitory = vec![Receptor {
+            e: 40.0,
+            ..nmda.clone()
+        }];
         let synapses = Synapses {
             branch: vec![-1],
             pos: vec![0.5],
@@ -251,9 +292,15 @@ fn nmda_conductance_follows_the_magnesium_block() {
             dt: 0.005,
             ..SimConfig::default()
         };
-        let trace = Simulator::new(&cell, &synapses, &config).unwrap().trace_soma(&raster).unwrap();
+        let trace = Simulator::new(&cell, &synapses, &config)
+            .unwrap()
+            .trace_soma(&raster)
+            .unwrap();
         let g_l = std::f64::consts::PI * 1e-2;
-        trace.iter().map(|v| g_l * (v - hold) / (40.0 - v)).fold(f64::MIN, f64::max)
+        trace
+            .iter()
+            .map(|v| g_l * (v - hold) / (40.0 - v))
+            .fold(f64::MIN, f64::max)
     };
     let g_ref = g_at(-20.0);
     for hold in [-80.0, -60.0, -40.0, 0.0, 20.0] {
@@ -269,7 +316,10 @@ fn halving_dt_changes_the_somatic_voltage_little_and_converges_at_first_order() 
     let synapses = Synapses::place(&cell);
     let raster = generate(&cell.inputs, &synapses, 2000, 5);
     let run_dt = |dt: f64| {
-        let config = SimConfig { dt, ..SimConfig::default() };
+        let config = SimConfig {
+            dt,
+            ..SimConfig::default()
+        };
         Simulator::new(&cell, &synapses, &config).unwrap().run(&raster).unwrap()
     };
     let runs = [run_dt(0.025), run_dt(0.0125), run_dt(0.00625)];
@@ -280,18 +330,29 @@ fn halving_dt_changes_the_somatic_voltage_little_and_converges_at_first_order() 
         / 1500.0;
     let shifts = |a: &Output, b: &Output| -> Vec<f64> {
         assert_eq!(a.spike_times_ms.len(), b.spike_times_ms.len(), "same spikes");
-        a.spike_times_ms.iter().zip(&b.spike_times_ms).map(|(x, y)| x - y).collect()
+        a.spike_times_ms
+            .iter()
+            .zip(&b.spike_times_ms)
+            .map(|(x, y)| x - y)
+            .collect()
     };
     let (coarse, fine) = (shifts(&runs[0], &runs[1]), shifts(&runs[1], &runs[2]));
     let max_shift = coarse.iter().fold(0.0f64, |m, s| m.max(s.abs()));
     // Measured (docs/biophys.md): 0.28 mV and at most 0.25 ms from 0.025 to 0.0125 ms.
-    assert!(rms.sqrt() < 0.5 && max_shift < 0.3, "dt 0.025 → 0.0125: {} mV, spikes by {max_shift} ms", rms.sqrt());
+    assert!(
+        rms.sqrt() < 0.5 && max_shift < 0.3,
+        "dt 0.025 → 0.0125: {} mV, spikes by {max_shift} ms",
+        rms.sqrt()
+    );
     // Backward Euler is first order: each halving of dt halves every spike's shift (the median
     // ratio; a spike near threshold is more sensitive).
     let mut ratios: Vec<f64> = coarse.iter().zip(&fine).map(|(c, f)| c / f).collect();
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
-    assert!((1.7..2.3).contains(&median), "first order: median ratio {median} ({ratios:?})");
+    assert!(
+        (1.7..2.3).contains(&median),
+        "first order: median ratio {median} ({ratios:?})"
+    );
 }
 
 #[test]
@@ -327,16 +388,25 @@ fn synapses_off_the_cell_are_rejected_with_their_index() {
     let cell = CellConfig::bs4();
     let mut s = Synapses::place(&cell);
     s.branch[7] = 4;
-    let e = Simulator::new(&cell, &s, &SimConfig::default()).unwrap_err().to_string();
-    assert_eq!(e, "inputs: synapse 7 is on branch 4, but cell bs4 has branches −1 (soma) to 3");
+    let e = Simulator::new(&cell, &s, &SimConfig::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "inputs: synapse 7 is on branch 4, but cell bs4 has branches −1 (soma) to 3"
+    );
     let mut s = Synapses::place(&cell);
     s.pos[3] = 1.5;
-    let e = Simulator::new(&cell, &s, &SimConfig::default()).unwrap_err().to_string();
+    let e = Simulator::new(&cell, &s, &SimConfig::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("synapse 3 is at position 1.5"), "{e}");
     let config = SimConfig {
         record: vec![Site { branch: -2, pos: 0.5 }],
         ..SimConfig::default()
     };
-    let e = Simulator::new(&cell, &Synapses::place(&cell), &config).unwrap_err().to_string();
+    let e = Simulator::new(&cell, &Synapses::place(&cell), &config)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("recording site 0 at branch -2"), "{e}");
 }

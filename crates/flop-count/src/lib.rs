@@ -18,19 +18,21 @@
 //! .unwrap();
 //! let report = graph.count(&flop_count::Convention::torch());
 //! assert_eq!(report.forward, 200_000);
-//! assert_eq!(report.backward_params, 200_000);
-//! assert_eq!(report.backward_params_and_input, 400_000);
+//! assert_eq!(report.backward_params, Some(200_000));
+//! assert_eq!(report.backward_params_and_input, Some(400_000));
 //! ```
 //!
 //! Conventions (see [`Convention`]): torch's default (2 FLOPs per multiply-add, bias not counted,
-//! padded taps counted, only matmul and convolutions), multiply-accumulates, and `full` (every
-//! other op too, one rule per category, listed on [`OpCategory`]).
+//! padded taps counted, only matmul, convolutions and attention), multiply-accumulates, `full`
+//! (every other op too, one rule per category, listed on [`OpCategory`]) and `padding_aware`
+//! (only convolution taps inside the input). Fourier transforms count under every convention.
 //!
 //! A model that already exists (trained elsewhere) is counted through [`Capture::model`], which
-//! swaps its parameters for shape-only capture tensors.
-//!
-//! Not yet here (tracked on the flop-count issue): `padding_aware`, attention.
+//! swaps its parameters for shape-only capture tensors. Rows per module come from parameter
+//! ownership and [`scope`] markers; BatchNorm's running statistics are listed as buffers, not
+//! parameters (as torch's `parameters()` leaves them out).
 
+mod convention;
 mod rules;
 
 use std::collections::{BTreeMap, HashSet};
@@ -40,10 +42,15 @@ use burn::tensor::{Device, Tensor};
 use burn_ir::{OperationIr, TensorId};
 use serde::{Deserialize, Serialize};
 
-pub use rules::{OpCategory, classify};
+pub use convention::{Convention, Unit};
+pub use rules::{IRFFT, OpCategory, RFFT, classify};
 
+/// Prefix of every marker op this crate records.
+const MARK_PREFIX: &str = "flop-count/";
 /// Prefix of the marker ops [`scope`] records.
 const MARK_BEGIN: &str = "flop-count/begin/";
+/// Prefix of the marker ops [`counted_scope`] records.
+const MARK_BEGIN_COUNTED: &str = "flop-count/begin-counted/";
 const MARK_END: &str = "flop-count/end";
 
 /// Names the operations `f` records on the capture device: they are attributed to `name` in
@@ -51,6 +58,19 @@ const MARK_END: &str = "flop-count/end";
 /// nest (`outer/inner`). On any other device this only runs `f`, so modules can call it in every
 /// `forward` at no cost.
 pub fn scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
+    marked(device, MARK_BEGIN, name, f)
+}
+
+/// A [`scope`] whose elementwise ops and reductions are the model's core arithmetic, not
+/// overhead: they count as the `full` convention counts them (1 per element) under every
+/// convention. For arithmetic that replaces a matmul or a convolution, such as the complex
+/// products of an FFT convolution (6 FLOPs per complex multiply, 2 per complex addition), which
+/// torch's counter would not see.
+pub fn counted_scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
+    marked(device, MARK_BEGIN_COUNTED, name, f)
+}
+
+fn marked<R>(device: &Device, begin: &str, name: &str, f: impl FnOnce() -> R) -> R {
     let capture = match device.as_dispatch() {
         burn_dispatch::DispatchDevice::Capture(d) => Some(*d),
         #[allow(unreachable_patterns)]
@@ -69,7 +89,7 @@ pub fn scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
             client.register_op(OperationIr::Custom(marker));
         }
     };
-    mark(&format!("{MARK_BEGIN}{name}"));
+    mark(&format!("{begin}{name}"));
     let r = f();
     mark(MARK_END);
     r
@@ -83,67 +103,12 @@ pub enum CountError {
     Capture(burn::tensor::CaptureError),
 }
 
-/// Counting unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Unit {
-    /// 2 per multiply-add (torch, fvcore's "FLOPs" are MACs: beware).
-    Flops,
-    /// 1 per multiply-add.
-    Macs,
-}
-
-/// Which operations count and how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Convention {
-    /// FLOPs or MACs.
-    pub unit: Unit,
-    /// Count every op (elementwise, reductions, activations, pooling), not only matmul/conv.
-    pub full: bool,
-    /// Count only convolution taps that land inside the input (XLA's convention), including
-    /// padding applied by a zero `pad` right before an unpadded convolution. It cannot see zeros
-    /// built into other arithmetic: an im2col + GEMM (the `Dendrites` expanded path) counts in
-    /// full.
-    #[serde(default)]
-    pub padding_aware: bool,
-}
-
-impl Convention {
-    /// torch `FlopCounterMode`: 2 per multiply-add, only matmul and convolutions.
-    pub fn torch() -> Self {
-        Self {
-            unit: Unit::Flops,
-            full: false,
-            padding_aware: false,
-        }
-    }
-    /// Multiply-accumulates of matmul and convolutions.
-    pub fn macs() -> Self {
-        Self {
-            unit: Unit::Macs,
-            ..Self::torch()
-        }
-    }
-    /// torch's counts plus one FLOP per element for every other computing op ([`OpCategory`]).
-    pub fn full() -> Self {
-        Self {
-            full: true,
-            ..Self::torch()
-        }
-    }
-    /// torch's convention, counting only convolution taps inside the input.
-    pub fn padding_aware() -> Self {
-        Self {
-            padding_aware: true,
-            ..Self::torch()
-        }
-    }
-}
-
 /// What the closure given to [`capture`] declares: the model's inputs, its parameters.
 pub struct Capture {
     device: Device,
     inputs: Vec<TensorId>,
     params: Vec<(TensorId, u128)>,
+    buffers: Vec<(TensorId, u128)>,
     owners: BTreeMap<TensorId, String>,
 }
 
@@ -155,17 +120,22 @@ fn id<const D: usize>(t: &Tensor<D>) -> TensorId {
 }
 
 /// Collects each parameter's capture tensor id, size and owning module path. Burn's derive
-/// calls `enter_module` with each field name (the parameter's own included), so the path of
-/// the module that owns a parameter is the stack without its last entry.
+/// calls `enter_module` with each field name (the parameter's own included) and the type of
+/// the struct holding it, so the path of the module that owns a parameter is the stack without
+/// its last entry. BatchNorm's running statistics (`RunningState`, visited like parameters)
+/// are recognised by their field names and go to the buffers; `all_buffers` sends everything
+/// there.
 struct ParamIds<'a> {
-    out: &'a mut Vec<(TensorId, u128)>,
+    params: &'a mut Vec<(TensorId, u128)>,
+    buffers: &'a mut Vec<(TensorId, u128)>,
     owners: &'a mut BTreeMap<TensorId, String>,
-    path: Vec<String>,
+    path: Vec<(String, String)>,
+    all_buffers: bool,
 }
 
 impl ModuleVisitor for ParamIds<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.push((name.to_string(), container_type.to_string()));
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
@@ -175,12 +145,22 @@ impl ModuleVisitor for ParamIds<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let t = param.val();
         let tid = id(&t);
-        self.out.push((tid, t.shape().num_elements() as u128));
+        let entry = (tid, t.shape().num_elements() as u128);
+        let running_stat = matches!(
+            self.path.last(),
+            Some((field, container)) if container == "Struct:BatchNorm"
+                && (field == "running_mean" || field == "running_var")
+        );
+        if self.all_buffers || running_stat {
+            self.buffers.push(entry);
+        } else {
+            self.params.push(entry);
+        }
         let module = &self.path[..self.path.len().saturating_sub(1)];
         let module = if module.is_empty() {
             "(root)".to_string()
         } else {
-            module.join(".")
+            module.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".")
         };
         self.owners.insert(tid, module);
     }
@@ -220,12 +200,26 @@ impl Capture {
         t
     }
 
-    /// Declares a module's parameters (they need gradients).
+    /// Declares a module's parameters (they need gradients). BatchNorm's running statistics
+    /// are declared as buffers.
     pub fn params<M: Module>(&mut self, module: &M) {
+        self.declare(module, false);
+    }
+
+    /// Declares every float tensor of a module as a buffer: state that is not trained (running
+    /// statistics of your own modules, frozen weights). Buffers need no gradient and are listed
+    /// apart from the parameters.
+    pub fn buffers<M: Module>(&mut self, module: &M) {
+        self.declare(module, true);
+    }
+
+    fn declare<M: Module>(&mut self, module: &M, all_buffers: bool) {
         module.visit(&mut ParamIds {
-            out: &mut self.params,
+            params: &mut self.params,
+            buffers: &mut self.buffers,
             owners: &mut self.owners,
             path: Vec::new(),
+            all_buffers,
         });
     }
 }
@@ -236,6 +230,7 @@ pub struct Graph {
     pub operations: Vec<OperationIr>,
     inputs: Vec<TensorId>,
     params: Vec<(TensorId, u128)>,
+    buffers: Vec<(TensorId, u128)>,
     owners: BTreeMap<TensorId, String>,
 }
 
@@ -247,6 +242,7 @@ pub fn capture(f: impl FnOnce(&mut Capture)) -> Result<Graph, CountError> {
         device: device.clone(),
         inputs: Vec::new(),
         params: Vec::new(),
+        buffers: Vec::new(),
         owners: BTreeMap::new(),
     };
     let graph = device
@@ -259,6 +255,7 @@ pub fn capture(f: impl FnOnce(&mut Capture)) -> Result<Graph, CountError> {
         operations: graph.graph.operations,
         inputs: cx.inputs,
         params: cx.params,
+        buffers: cx.buffers,
         owners: cx.owners,
     })
 }
@@ -285,6 +282,8 @@ pub struct ModuleRow {
     pub macs: u128,
     /// Parameters this module owns directly.
     pub params: u128,
+    /// Buffers (running statistics) this module owns directly.
+    pub buffers: u128,
     /// Bytes read and written by its ops.
     pub bytes: u128,
 }
@@ -306,12 +305,18 @@ pub struct Report {
     pub convention: Convention,
     /// Forward total.
     pub forward: u128,
-    /// Backward when only parameters need gradients.
-    pub backward_params: u128,
-    /// Backward when parameters and the declared inputs need gradients.
-    pub backward_params_and_input: u128,
-    /// Declared parameters' element count.
+    /// Backward when only parameters need gradients; `None` when no parameter was declared
+    /// (then nothing is known to need one: declare them with [`Capture::params`]).
+    pub backward_params: Option<u128>,
+    /// Backward when parameters and the declared inputs need gradients; `None` when neither
+    /// was declared.
+    pub backward_params_and_input: Option<u128>,
+    /// Declared parameters' element count (buffers excluded).
     pub params: u128,
+    /// Declared buffers' element count (BatchNorm's running statistics, [`Capture::buffers`]).
+    pub buffers: u128,
+    /// What the counts cannot show, in words (nothing declared, say).
+    pub warnings: Vec<String>,
     /// Bytes read + written by all computing and data-movement ops (creation ops excluded).
     pub bytes: u128,
     /// Per op kind.
@@ -338,41 +343,71 @@ impl Report {
             "backward_params",
             "backward_params_and_input",
             "params",
+            "buffers",
             "bytes",
         ] {
-            let s = v[key].to_string();
-            v[format!("{key}_str")] = serde_json::Value::String(s);
+            let s = match &v[key] {
+                serde_json::Value::Null => serde_json::Value::Null,
+                other => serde_json::Value::String(other.to_string()),
+            };
+            v[format!("{key}_str")] = s;
         }
         v
     }
 
-    /// A plain-text table.
+    /// A plain-text table: per op kind, the totals, per module (every column headed).
     pub fn to_table(&self) -> String {
-        let mut out = format!("{:<24} {:>8} {:>22} {:>16}\n", "op", "count", "forward", "bytes");
+        let unit = match self.convention.unit {
+            Unit::Flops => "FLOPs",
+            Unit::Macs => "MACs",
+        };
+        let opt = |v: Option<u128>| v.map_or_else(|| "n/a".to_string(), |v| v.to_string());
+        let mut out = format!(
+            "{:<24} {:>8} {:>22} {:>16}\n",
+            "op",
+            "count",
+            format!("forward {unit}"),
+            "bytes"
+        );
         for (name, row) in &self.by_op {
             out += &format!("{name:<24} {:>8} {:>22} {:>16}\n", row.count, row.forward, row.bytes);
         }
         out += &format!(
-            "total forward {}  backward (params) {}  backward (params+input) {}  params {}  bytes {}\n",
-            self.forward, self.backward_params, self.backward_params_and_input, self.params, self.bytes
+            "total forward {}  backward (params) {}  backward (params+input) {}  params {}  buffers {}  bytes {}\n",
+            self.forward,
+            opt(self.backward_params),
+            opt(self.backward_params_and_input),
+            self.params,
+            self.buffers,
+            self.bytes
         );
         out += &format!(
-            "\n{:<32} {:>22} {:>12} {:>16} {:>10}\n",
-            "module", "forward", "params", "bytes", "FLOP/B"
+            "\n{:<32} {:>22} {:>20} {:>12} {:>10} {:>16} {:>10}\n",
+            "module",
+            format!("forward {unit}"),
+            "MACs",
+            "params",
+            "buffers",
+            "bytes",
+            format!("{unit}/B")
         );
         for m in &self.modules {
             out += &format!(
-                "{:<32} {:>22} {:>20} {:>12} {:>16} {:>10.3}\n",
+                "{:<32} {:>22} {:>20} {:>12} {:>10} {:>16} {:>10.3}\n",
                 m.path,
                 m.flops,
                 m.macs,
                 m.params,
+                m.buffers,
                 m.bytes,
                 m.arithmetic_intensity()
             );
         }
         for (name, n) in &self.unsupported {
             out += &format!("UNSUPPORTED: {name} ×{n} (not counted)\n");
+        }
+        for w in &self.warnings {
+            out += &format!("WARNING: {w}\n");
         }
         out
     }
@@ -402,12 +437,15 @@ impl Graph {
         let mut modules: BTreeMap<String, ModuleRow> = BTreeMap::new();
         // Outputs of zero-padding ops: their unpadded shape and padding, for padding_aware.
         let mut pads = rules::Pads::new();
-        let mut scopes: Vec<String> = Vec::new();
+        // Open scopes: name, and whether its arithmetic counts under every convention.
+        let mut scopes: Vec<(String, bool)> = Vec::new();
         let add = |a: u128, b: u128| a.checked_add(b).expect("flop-count: count overflows u128");
         for op in &self.operations {
             if let OperationIr::Custom(c) = op {
                 if let Some(name) = c.id.strip_prefix(MARK_BEGIN) {
-                    scopes.push(name.to_string());
+                    scopes.push((name.to_string(), false));
+                } else if let Some(name) = c.id.strip_prefix(MARK_BEGIN_COUNTED) {
+                    scopes.push((name.to_string(), true));
                 } else if c.id == MARK_END {
                     scopes.pop();
                 }
@@ -428,44 +466,40 @@ impl Graph {
                 continue;
             }
             rules::record_pad(op, &mut pads);
-            let cost = rules::cost(op, category, convention, &pads);
-            let macs = rules::cost(
-                op,
-                category,
-                &Convention {
-                    unit: Unit::Macs,
-                    full: false,
-                    ..*convention
-                },
-                &pads,
-            );
+            let cost = rules::cost(op, category, &pads);
+            let here = Convention {
+                full: convention.full || scopes.iter().any(|(_, counted)| *counted),
+                ..*convention
+            };
+            let convention = &here;
+            let fwd = cost.forward(convention);
             let moved = rules::bytes(op);
-            forward = add(forward, cost.forward);
+            forward = add(forward, fwd);
             bytes = add(bytes, moved);
             let row = by_op.entry(name).or_default();
             row.count += 1;
-            row.forward = add(row.forward, cost.forward);
+            row.forward = add(row.forward, fwd);
             row.bytes = add(row.bytes, moved);
             let path = op_owner.unwrap_or_else(|| {
                 if scopes.is_empty() {
                     UNATTRIBUTED.to_string()
                 } else {
-                    scopes.join("/")
+                    scopes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("/")
                 }
             });
             let m = modules.entry(path.clone()).or_insert_with(|| ModuleRow {
                 path,
                 ..Default::default()
             });
-            m.flops = add(m.flops, cost.forward);
-            m.macs = add(m.macs, macs.forward);
+            m.flops = add(m.flops, fwd);
+            m.macs = add(m.macs, cost.macs_counted(convention));
             m.bytes = add(m.bytes, moved);
             for (mode, set) in needs.iter_mut().enumerate() {
                 let grads: Vec<bool> = op.inputs().map(|t| set.contains(&t.id)).collect();
                 if !grads.iter().any(|g| *g) {
                     continue;
                 }
-                backward[mode] = add(backward[mode], rules::backward(&cost, &grads));
+                backward[mode] = add(backward[mode], cost.backward(convention, &grads));
                 for out in op.outputs() {
                     if out.dtype.is_float() {
                         set.insert(out.id);
@@ -474,22 +508,41 @@ impl Graph {
             }
         }
         let unique: BTreeMap<TensorId, u128> = self.params.iter().copied().collect();
-        for (tid, n) in &unique {
+        let unique_buffers: BTreeMap<TensorId, u128> = self.buffers.iter().copied().collect();
+        for (tid, n, buffer) in unique
+            .iter()
+            .map(|(t, n)| (t, n, false))
+            .chain(unique_buffers.iter().map(|(t, n)| (t, n, true)))
+        {
             let path = &self.owners[tid];
             let m = modules.entry(path.clone()).or_insert_with(|| ModuleRow {
                 path: path.clone(),
                 ..Default::default()
             });
-            m.params += n;
+            if buffer {
+                m.buffers += n;
+            } else {
+                m.params += n;
+            }
+        }
+        let mut warnings = Vec::new();
+        if self.params.is_empty() {
+            warnings.push(
+                "no parameters were declared (Capture::params or Capture::model): nothing is known to need a \
+                 gradient, so the backward counts are not reported"
+                    .to_string(),
+            );
         }
         Report {
             modules: modules.into_values().collect(),
             convention: *convention,
             forward,
-            backward_params: backward[0],
-            backward_params_and_input: backward[1],
+            backward_params: (!self.params.is_empty()).then_some(backward[0]),
+            backward_params_and_input: (!self.params.is_empty() || !self.inputs.is_empty()).then_some(backward[1]),
             // A module declared twice is counted once.
             params: unique.values().sum(),
+            buffers: unique_buffers.values().sum(),
+            warnings,
             bytes,
             by_op,
             unsupported,

@@ -9,7 +9,11 @@ use flop_count::{Convention, Report, capture};
 
 /// (forward, backward params, backward params + input) under torch's convention.
 fn torch(report: &Report) -> (u128, u128, u128) {
-    (report.forward, report.backward_params, report.backward_params_and_input)
+    (
+        report.forward,
+        report.backward_params.expect("parameters declared"),
+        report.backward_params_and_input.expect("parameters declared"),
+    )
 }
 
 fn count<M: Module, const D: usize, const E: usize>(
@@ -102,13 +106,16 @@ fn macs_are_half_and_full_adds_every_element_op() {
         chain(Convention::macs()),
         chain(Convention::full()),
     );
-    assert_eq!(
-        (m.forward, m.backward_params, m.backward_params_and_input),
-        (960, 1_020, 1_920)
-    );
+    assert_eq!(torch(&m), (960, 1_020, 1_920));
     // Full: the linear's bias add (60), the two ReLUs (60 + 1).
     assert_eq!(f.forward - t.forward, 60 + 60 + 1, "{}", f.to_table());
     assert!(f.backward_params > t.backward_params);
+    // Full adds exactly the elementwise ops' elements to the backward too: the bias add's grad
+    // (60) and the two ReLU backward passes (60 + 1) wherever a gradient flows.
+    assert_eq!(
+        f.backward_params_and_input.unwrap() - t.backward_params_and_input.unwrap(),
+        60 + 60 + 1
+    );
 }
 
 #[test]
@@ -154,19 +161,135 @@ fn counts_scale_linearly_with_batch() {
     };
     let (one, seven) = (at(1), at(7));
     assert_eq!(seven.forward, 7 * one.forward);
-    assert_eq!(seven.backward_params_and_input, 7 * one.backward_params_and_input);
+    assert_eq!(
+        seven.backward_params_and_input.unwrap(),
+        7 * one.backward_params_and_input.unwrap()
+    );
 }
 
 #[test]
 fn an_op_without_a_rule_is_reported_not_zero() {
     let r = capture(|cx| {
-        let x = cx.input(Tensor::<2>::zeros([3, 8], cx.device()));
-        let _ = x.sort(1);
+        let x = cx.input(Tensor::<2>::zeros([3, 3], cx.device()));
+        let _ = x.clone().cross(x, 1);
     })
     .unwrap()
     .count(&Convention::full());
-    assert_eq!(r.unsupported.get("Sort"), Some(&1), "{:?}", r.unsupported);
-    assert!(r.to_table().contains("UNSUPPORTED: Sort ×1"));
+    assert_eq!(r.unsupported.get("Cross"), Some(&1), "{:?}", r.unsupported);
+    assert!(r.to_table().contains("UNSUPPORTED: Cross ×1"));
+}
+
+#[test]
+fn a_capture_without_parameters_says_so() {
+    let r = capture(|cx| {
+        let x = Tensor::<2>::zeros([3, 8], cx.device());
+        let _ = x.clone().matmul(x.transpose());
+    })
+    .unwrap()
+    .count(&Convention::torch());
+    assert_eq!(r.forward, 2 * 3 * 3 * 8);
+    assert_eq!((r.backward_params, r.backward_params_and_input), (None, None));
+    assert!(
+        r.warnings[0].starts_with("no parameters were declared"),
+        "{:?}",
+        r.warnings
+    );
+    assert!(r.to_table().contains("backward (params) n/a"), "{}", r.to_table());
+    assert!(r.to_table().contains("WARNING: no parameters were declared"));
+    assert_eq!(r.to_json()["backward_params"], serde_json::Value::Null);
+    // An input alone: the input's backward is known.
+    let r = capture(|cx| {
+        let x = cx.input(Tensor::<2>::zeros([3, 8], cx.device()));
+        let _ = x.clone().matmul(x.transpose());
+    })
+    .unwrap()
+    .count(&Convention::torch());
+    assert_eq!(r.backward_params_and_input, Some(2 * 2 * 3 * 3 * 8));
+}
+
+#[test]
+fn batch_norm_statistics_are_buffers_not_parameters() {
+    use burn::nn::BatchNormConfig;
+    let r = count(
+        |d| BatchNormConfig::new(8).init(d),
+        [2, 8, 5, 5],
+        |m, x| m.forward(x),
+        Convention::full(),
+    );
+    // γ and β are parameters; the running mean and variance are buffers (torch: parameters()
+    // lists 16, buffers() 16 plus a counter).
+    assert_eq!((r.params, r.buffers), (16, 16));
+    assert_eq!(r.modules.iter().map(|m| m.buffers).sum::<u128>(), 16);
+    // Buffers declared explicitly.
+    let r = capture(|cx| {
+        let frozen = LinearConfig::new(4, 2).init(cx.device());
+        cx.buffers(&frozen);
+        let x = cx.input(Tensor::<2>::zeros([1, 4], cx.device()));
+        let _ = frozen.forward(x);
+    })
+    .unwrap()
+    .count(&Convention::torch());
+    assert_eq!((r.params, r.buffers), (0, 10));
+}
+
+#[test]
+fn the_module_table_heads_every_column() {
+    let table = chain(Convention::torch()).to_table();
+    let module_header = table.lines().find(|l| l.starts_with("module")).unwrap();
+    let row = table.lines().find(|l| l.starts_with("conv ")).unwrap();
+    assert_eq!(
+        module_header.split_whitespace().count() - 1, // "forward FLOPs" is two words
+        row.split_whitespace().count(),
+        "every column has a header:\n{module_header}\n{row}"
+    );
+    for h in ["MACs", "params", "buffers", "bytes", "FLOPs/B"] {
+        assert!(module_header.contains(h), "{module_header}");
+    }
+}
+
+#[test]
+fn padding_aware_crops_transposed_convolutions() {
+    use burn::nn::conv::ConvTranspose1dConfig;
+    // ConvTranspose1d 1→1, k3, stride 1, padding 1 on 4 inputs: output 4; input i, tap j lands
+    // on i + j − 1. Inside [0, 4): i = 0: taps 1, 2; i = 1, 2: all 3; i = 3: taps 0, 1 → 10.
+    let t = |convention| {
+        count(
+            |d| ConvTranspose1dConfig::new([1, 1], 3).with_padding(1).init(d),
+            [1, 1, 4],
+            |m, x| m.forward(x),
+            convention,
+        )
+    };
+    assert_eq!(t(Convention::torch()).forward, 2 * 4 * 3);
+    let aware = t(Convention::padding_aware());
+    assert_eq!(aware.forward, 2 * 10);
+    assert_eq!(aware.backward_params_and_input, Some(2 * 2 * 10));
+}
+
+#[test]
+fn fourier_transforms_count_under_every_convention() {
+    // rfft along the last axis of [3, 8]: 3 lines of N = 8, 2.5·8·3 = 60 FLOPs each; irfft
+    // back to [3, 8]: the same.
+    let graph = capture(|cx| {
+        let x = cx.input(Tensor::<2>::zeros([3, 8], cx.device()));
+        let (re, im) = burn::signal::rfft(x, 1, None);
+        let _ = burn::signal::irfft(re, im, 1, Some(8));
+    })
+    .unwrap();
+    let torch = graph.count(&Convention::torch());
+    assert_eq!(torch.forward, 2 * 3 * 60);
+    assert_eq!(torch.by_op["signal::rfft"].forward, 180);
+    assert_eq!(torch.by_op["signal::irfft"].forward, 180);
+    assert_eq!(torch.backward_params_and_input, Some(2 * 3 * 60));
+    assert_eq!(graph.count(&Convention::macs()).forward, 180);
+    // rfft of a length-4 signal padded to n = 16: the transform length is what costs.
+    let r = capture(|cx| {
+        let x = cx.input(Tensor::<2>::zeros([2, 4], cx.device()));
+        let _ = burn::signal::rfft(x, 1, Some(16));
+    })
+    .unwrap()
+    .count(&Convention::torch());
+    assert_eq!(r.forward, 2 * 5 * 16 * 4 / 2);
 }
 
 #[test]
@@ -244,7 +367,7 @@ fn padding_aware_counts_only_taps_inside_the_input() {
     assert_eq!(conv(Convention::torch()).forward, 2 * 16 * 9);
     let aware = conv(Convention::padding_aware());
     assert_eq!(aware.forward, 2 * 10 * 10);
-    assert_eq!(aware.backward_params_and_input, 2 * aware.forward);
+    assert_eq!(aware.backward_params_and_input, Some(2 * aware.forward));
 
     // Causal padding applied with `pad` before an unpadded conv1d (k3 on 6 steps): 1, 2, 3, 3, 3, 3.
     let traced = |convention| {
@@ -284,4 +407,25 @@ fn scopes_name_the_rows_of_parameter_free_ops() {
     // Off the capture device the scope only runs its closure.
     let flex = burn::tensor::Device::flex();
     assert_eq!(flop_count::scope(&flex, "x", || 41 + 1), 42);
+}
+
+#[test]
+fn a_counted_scope_counts_its_arithmetic_under_every_convention() {
+    let graph = capture(|cx| {
+        let device = cx.device().clone();
+        let a = cx.input(Tensor::<2>::zeros([4, 8], &device));
+        let b = Tensor::<2>::zeros([4, 8], &device);
+        // A complex product (a + ib)·(a − ib)'s real part: 2 products and an add, 32 each.
+        let re = flop_count::counted_scope(&device, "products", || a.clone() * a.clone() + b.clone() * b.clone());
+        // Outside: the same ops count only under `full`.
+        let _ = re + a * b;
+    })
+    .unwrap();
+    let torch = graph.count(&Convention::torch());
+    assert_eq!(torch.forward, 3 * 32);
+    assert_eq!(torch.modules.iter().find(|m| m.path == "products").unwrap().flops, 96);
+    // Where a gradient flows (a·a and the add read the input; b·b does not), the backward
+    // counts too: 1 per element per op.
+    assert_eq!(torch.backward_params_and_input, Some(2 * 32));
+    assert_eq!(graph.count(&Convention::full()).forward, 3 * 32 + 2 * 32);
 }

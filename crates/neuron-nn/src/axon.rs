@@ -99,7 +99,10 @@ mod tests {
                     for t in 0..2 {
                         let got = y[((b * 2 + n) * 3 + k) * 2 + t];
                         let want = w[n * 3 + k] * (1 + 4 * b + 2 * n + t) as f64;
-                        assert!((got - want).abs() < 1e-6, "y[{b}, ({n}, {k}), {t}] = {got}, want {want}");
+                        assert!(
+                            (got - want).abs() < 1e-6,
+                            "y[{b}, ({n}, {k}), {t}] = {got}, want {want}"
+                        );
                     }
                 }
             }

@@ -42,6 +42,13 @@ pub enum DendriteAlgorithm {
     /// the im2col of the input over positions × time. One large GEMM instead of a 1000-wide
     /// stencil (the Purkinje cell); same multiply-adds as `Direct` when `kd = dendrites`.
     Expanded,
+    /// Through the Fourier transform (`burn::signal`): input and kernel are zero-padded to
+    /// power-of-two lengths that rule out wrap-around, transformed along every axis the kernel
+    /// spans, multiplied (one complex product per frequency, input channel and output channel),
+    /// and transformed back: O(N log N) instead of the kernel's size per output. The kernel's
+    /// spectrum is computed in every forward (no cache: the weight may change between calls).
+    /// Flex and wgpu have the transforms; ndarray has none ([`fft_supported`]).
+    Fft,
 }
 
 impl DendriteAlgorithm {
@@ -317,7 +324,8 @@ pub fn dendrite_conv(
                 .reshape([batch, out_channels, positions * dendrites, time])
                 .reshape([batch, out_channels, positions, dendrites, time])
         }
-        _ => {
+        DendriteAlgorithm::Fft => fft_conv(x, weight, bias),
+        DendriteAlgorithm::Direct | DendriteAlgorithm::Auto => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
             conv3d(
                 x,
@@ -327,6 +335,115 @@ pub fn dendrite_conv(
             )
         }
     }
+}
+
+/// A complex tensor as its real and imaginary parts.
+type Complex<const D: usize> = (Tensor<D>, Tensor<D>);
+
+/// The transform length along an axis of `n` samples and a kernel of `k` taps: the power of two
+/// at or above `n + k − 1` (no wrap-around can reach an output), or `n` where `k = 1` (that axis
+/// is not transformed: a one-tap kernel is a product along it).
+pub fn fft_length(n: usize, k: usize) -> usize {
+    if k == 1 { n } else { (n + k - 1).next_power_of_two() }
+}
+
+/// The spectrum of a real tensor along `axes` (tensor dimensions, each with its length), zero-
+/// padded to those lengths: a real FFT along the last axis listed, complex FFTs along the others.
+fn spectrum<const D: usize>(v: Tensor<D>, axes: &[(usize, usize)]) -> Complex<D> {
+    let (&(last, n), rest) = axes.split_last().expect("at least one axis");
+    let (mut re, mut im) = burn::signal::rfft(v, last, Some(n));
+    for &(a, n) in rest {
+        (re, im) = burn::signal::cfft(re, im, a, Some(n));
+    }
+    (re, im)
+}
+
+/// The inverse of [`spectrum`]: inverse complex FFTs (as `conj ∘ FFT ∘ conj / n`), then the
+/// inverse real FFT back to `n` samples along the last axis.
+fn inverse_spectrum<const D: usize>((mut re, mut im): Complex<D>, axes: &[(usize, usize)]) -> Tensor<D> {
+    let (&(last, n), rest) = axes.split_last().expect("at least one axis");
+    for &(a, len) in rest {
+        let (r, i) = burn::signal::cfft(re, im.neg(), a, None);
+        (re, im) = (r / len as f64, i.neg() / len as f64);
+    }
+    burn::signal::irfft(re, im, last, Some(n))
+}
+
+/// The `n` outputs of a circular correlation of length `len` whose first `before` taps reach
+/// back: output `u` is `c[(u − before) mod len]`.
+fn unwrap_correlation<const D: usize>(c: Tensor<D>, axis: usize, n: usize, len: usize, before: usize) -> Tensor<D> {
+    if before == 0 {
+        return c.narrow(axis, 0, n);
+    }
+    let head = before.min(n);
+    let tail = c.clone().narrow(axis, len - before, head);
+    if head == n {
+        tail
+    } else {
+        Tensor::cat(vec![tail, c.narrow(axis, 0, n - head)], axis)
+    }
+}
+
+/// [`dendrite_conv`] through the Fourier transform ([`DendriteAlgorithm::Fft`]).
+///
+/// Per axis with `k > 1` taps, `n` samples and `before` of them reaching back (`same` padding
+/// in space, `k − 1` in time), both signals are zero-padded to [`fft_length`] `L` and
+/// `y[u] = Σ_j w[j]·x[u + j − before] = c[(u − before) mod L]`, where `c` is the circular
+/// cross-correlation `IFFT(FFT(x) · conj(FFT(w)))`. `L ≥ n + k − 1` keeps every output free of
+/// wrap-around. The spectral products are counted by flop-count as arithmetic (6 FLOPs per
+/// complex product, 2 per complex addition over input channels) under every convention.
+///
+/// # Shapes
+///
+/// As [`dendrite_conv`].
+pub fn fft_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>) -> Tensor<5> {
+    let [b, channels, p, d, t] = x.dims();
+    let [out_channels, group_channels, kp, kd, kt] = weight.dims();
+    let groups = channels / group_channels;
+    let og = out_channels / groups;
+    let n = [p, d, t];
+    let k = [kp, kd, kt];
+    let before = [same_padding(kp).0, same_padding(kd).0, kt - 1];
+    let axes: Vec<(usize, usize)> = (0..3)
+        .filter(|&a| k[a] > 1)
+        .map(|a| (2 + a, fft_length(n[a], k[a])))
+        .collect();
+    if axes.is_empty() {
+        // A 1×1×1 kernel: channel mixing only, no transform.
+        return crate::dendrites::dendrite_conv(x, weight, bias, DendriteAlgorithm::Direct);
+    }
+    let device = x.device();
+    let (xr, xi) = spectrum(x, &axes);
+    let (wr, wi) = spectrum(weight, &axes);
+    let f = xr.dims();
+    let wf = wr.dims();
+    // Broadcast per group: X [B, G, 1, Cg, F…], W [1, G, Og, Cg, F…].
+    let x_shape = |v: Tensor<5>| v.reshape([b, groups, 1, group_channels, f[2], f[3], f[4]]);
+    let w_shape = |v: Tensor<5>| v.reshape([1, groups, og, group_channels, wf[2], wf[3], wf[4]]);
+    let (xr, xi, wr, wi) = (x_shape(xr), x_shape(xi), w_shape(wr), w_shape(wi));
+    let (yr, yi) = crate::scope::counted_scope(&device, "spectral products", || {
+        // X · conj(W), summed over each group's input channels.
+        let re = xr.clone() * wr.clone() + xi.clone() * wi.clone();
+        let im = xi * wr - xr * wi;
+        let sum = |v: Tensor<7>| if group_channels > 1 { v.sum_dim(3) } else { v };
+        (sum(re), sum(im))
+    });
+    let reshape = |v: Tensor<7>| v.reshape([b, out_channels, f[2], f[3], f[4]]);
+    let mut y = inverse_spectrum((reshape(yr), reshape(yi)), &axes);
+    for &(axis, len) in &axes {
+        let a = axis - 2;
+        y = unwrap_correlation(y, axis, n[a], len, before[a]);
+    }
+    match bias {
+        Some(bias) => y + bias.reshape([1, out_channels, 1, 1, 1]),
+        None => y,
+    }
+}
+
+/// Whether `device`'s backend has Fourier transforms (`burn::signal`): flex and the GPU
+/// backends do, ndarray does not. The capture device records them (for counting).
+pub fn fft_supported(device: &Device) -> bool {
+    crate::backend::Backend::of(device).has_fft()
 }
 
 /// The dendrite kernel as a dense dendrite-to-dendrite weight, for [`DendriteAlgorithm::Expanded`],
@@ -364,8 +481,8 @@ pub fn expand_dendrite_weight(weight: Tensor<5>, dendrites: usize) -> Tensor<2> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use test_support::{assert_close, cpu_devices, seed_lock, uniform, values};
     use burn::tensor::TensorData;
+    use test_support::{assert_close, cpu_devices, seed_lock, uniform, values};
 
     /// Direct loops over the definition in [`dendrite_conv`]'s docs.
     fn reference(

@@ -211,7 +211,10 @@ mod tests {
         let y = spike.forward(x.clone());
         let m = position_max(x.clone(), None);
         for c in 0..6 {
-            let (got, want) = (y.clone().narrow(1, c, 1), if c < 2 { m.clone() } else { x.clone() }.narrow(1, c, 1));
+            let (got, want) = (
+                y.clone().narrow(1, c, 1),
+                if c < 2 { m.clone() } else { x.clone() }.narrow(1, c, 1),
+            );
             assert_eq!(values(got), values(want), "channel {c} (neuron {})", c / 2);
         }
     }

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod axon;
+pub mod backend;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;

@@ -183,7 +183,10 @@ mod tests {
         let dropout = PoissonDropoutConfig::new().init();
         // Training, on an autodiff device: blocked steps are zeros, kept ones scaled by 1 + λ.
         let y = values(dropout.forward(x.clone()));
-        assert!(y.contains(&0.0) && y.contains(&1.5), "training blocks and rescales: {y:?}");
+        assert!(
+            y.contains(&0.0) && y.contains(&1.5),
+            "training blocks and rescales: {y:?}"
+        );
         // Flag off (`valid()` does the same on the inner device): the input, unchanged, even
         // on an autodiff device.
         let mut off = dropout.clone();

@@ -102,8 +102,8 @@ pub fn poisson_sample<const D: usize>(mean: Tensor<D>, exact_max_mean: f64) -> T
 mod tests {
     use super::*;
     use crate::poisson_dropout::poisson_pmf;
-    use test_support::{chi_square, seed_lock, values};
     use burn::tensor::Device;
+    use test_support::{chi_square, seed_lock, values};
 
     fn draws(mean: f32, n: usize, seed: u64) -> Vec<f64> {
         let device = Device::flex();
@@ -125,8 +125,16 @@ mod tests {
         // Flag off: the expected count r·dt, on an autodiff device too.
         let mut off = spikes.clone();
         off.training = Param::from_bool(false);
-        assert!(values(off.forward(rates.clone())).iter().all(|v| (v - 0.35).abs() < 1e-7));
-        assert!(values(spikes.valid().forward(rates.inner())).iter().all(|v| (v - 0.35).abs() < 1e-7));
+        assert!(
+            values(off.forward(rates.clone()))
+                .iter()
+                .all(|v| (v - 0.35).abs() < 1e-7)
+        );
+        assert!(
+            values(spikes.valid().forward(rates.inner()))
+                .iter()
+                .all(|v| (v - 0.35).abs() < 1e-7)
+        );
     }
 
     #[test]

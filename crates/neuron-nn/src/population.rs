@@ -88,7 +88,7 @@ fn parameters<M: Module>(module: &M) -> Vec<(Vec<usize>, Tensor<1>)> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             let t = param.val();
             let dims = t.dims().to_vec();
-            let n = dims.iter().product();
+            let n: usize = dims.iter().product();
             self.0.push((dims, t.reshape([n])));
         }
     }
@@ -104,8 +104,11 @@ fn with_parameters<M: Module>(fresh: M, values: Vec<Tensor<1>>) -> M {
     impl ModuleMapper for Replace {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let shape: [usize; D] = param.lazy_shape().dims();
-            let t = self.0.next().expect("modules of one structure have the same parameters");
-            Param::initialized(param.id, t.reshape(shape).detach().require_grad())
+            let t = self
+                .0
+                .next()
+                .expect("modules of one structure have the same parameters");
+            Param::initialized(param.id, t.reshape(shape).detach()).set_require_grad(true)
         }
     }
     fresh.map(&mut Replace(values.into_iter()))
@@ -146,7 +149,9 @@ impl Population {
     ///
     /// If `parts` is empty or its members are of different cell types.
     pub fn from_neurons(parts: &[Population]) -> Self {
-        let first = parts.first().expect("Population::from_neurons needs at least one neuron");
+        let first = parts
+            .first()
+            .expect("Population::from_neurons needs at least one neuron");
         let key = serde_json::to_string(&first.config).expect("config serialises");
         if let Some((i, p)) = parts
             .iter()
@@ -211,7 +216,7 @@ impl Population {
         // Each stage in a FLOP-counter scope named as its field, so its parameter-free ops
         // (the dendrites' im2col, the rates) get the stage's row; a no-op off the capture device.
         let d = x.device();
-        let drive = self.synapses.try_forward(x).map_err(|e| e.within(&self.name()))?;
+        let drive = scope(&d, "synapses", || self.synapses.try_forward(x)).map_err(|e| e.within(&self.name()))?;
         let v = scope(&d, "dendrites", || self.dendrites.forward(drive));
         let potential = scope(&d, "spike", || self.spike.forward(v));
         let drive = scope(&d, "summation", || self.summation.forward(potential)); // [B, N, T]

@@ -104,7 +104,10 @@ pub fn save_parts<C: serde::Serialize, M: Module + Clone>(
     let path = path.as_ref();
     let config = serde_json::to_vec(config).map_err(std::io::Error::other)?;
     let weights = module_bytes(module, path)?;
-    let sections: Vec<&[u8]> = [&config[..], &weights[..]].into_iter().chain(extra.iter().copied()).collect();
+    let sections: Vec<&[u8]> = [&config[..], &weights[..]]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
     let mut bytes = Vec::with_capacity(16 + sections.iter().map(|s| 8 + s.len()).sum::<usize>());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -209,7 +212,7 @@ pub fn load_with_config<C: serde::de::DeserializeOwned, M: Module>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AxonConfig, Axon};
+    use crate::{Axon, AxonConfig};
     use burn::tensor::Device;
 
     fn tmp(name: &str) -> PathBuf {
@@ -249,7 +252,10 @@ mod tests {
         let mut bad = good.clone();
         bad[8..12].copy_from_slice(&7u32.to_le_bytes());
         std::fs::write(&path, &bad).unwrap();
-        assert_eq!(message(load(&path).unwrap_err()), "file format version 7, this build reads 2");
+        assert_eq!(
+            message(load(&path).unwrap_err()),
+            "file format version 7, this build reads 2"
+        );
         // Trailing bytes.
         let mut bad = good.clone();
         bad.extend_from_slice(b"junk");
@@ -284,7 +290,10 @@ mod tests {
         std::fs::create_dir_all(&blocked).unwrap();
         assert!(save_with_config(&AxonConfig::new(3), &axon(&device), &blocked).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), before);
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(left.len(), 2, "no temporary file left behind: {left:?}");
     }
 }

@@ -15,3 +15,17 @@ pub fn scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
 pub fn scope<R>(_device: &Device, _name: &str, f: impl FnOnce() -> R) -> R {
     f()
 }
+
+/// Runs `f`, whose recorded ops are arithmetic that replaces a matmul or a convolution (an FFT
+/// convolution's spectral products): flop-count counts their elementwise ops under every
+/// convention (flop_count::counted_scope).
+#[cfg(feature = "flop-count")]
+pub fn counted_scope<R>(device: &Device, name: &str, f: impl FnOnce() -> R) -> R {
+    flop_count::counted_scope(device, name, f)
+}
+
+/// Runs `f` (this build counts nothing: the `flop-count` feature is off).
+#[cfg(not(feature = "flop-count"))]
+pub fn counted_scope<R>(_device: &Device, _name: &str, f: impl FnOnce() -> R) -> R {
+    f()
+}

@@ -215,8 +215,8 @@ pub fn bistable<const D: usize>(u: Tensor<D>, threshold: Tensor<D>, strength: Te
 #[cfg(test)]
 mod tests {
     use super::*;
-    use test_support::{cpu_devices, seed_lock, values};
     use burn::tensor::Distribution;
+    use test_support::{cpu_devices, seed_lock, values};
 
     fn sum_of(mode: SummationMode, x: Tensor<5>, device: &Device) -> Vec<f64> {
         values(SummationConfig::new().with_mode(mode).init(device).forward(x))
@@ -283,7 +283,10 @@ mod tests {
             let sech2 = 1.0 - th * th;
             assert!((d_theta + u * beta * sech2 / w).abs() < 1e-5, "∂h/∂θ at {u}: {d_theta}");
             assert!((d_beta - u * th).abs() < 1e-5, "∂h/∂β at {u}: {d_beta}");
-            assert!(d_theta.abs() > 0.05, "inside the transition θ's gradient is not negligible");
+            assert!(
+                d_theta.abs() > 0.05,
+                "inside the transition θ's gradient is not negligible"
+            );
         }
     }
 

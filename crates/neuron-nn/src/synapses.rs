@@ -118,7 +118,11 @@ impl SynapsesConfig {
     /// Builds the module. Panics with the `validate()` message on an invalid config.
     pub fn init(&self, device: &burn::tensor::Device) -> Synapses {
         expect_valid(self.validate());
-        let fan_in = if self.mode == SynapseMode::Dense { self.inputs } else { 1 };
+        let fan_in = if self.mode == SynapseMode::Dense {
+            self.inputs
+        } else {
+            1
+        };
         Synapses {
             weight: self.initializer.init_with(
                 [self.neurons, self.sites, fan_in],
@@ -230,7 +234,8 @@ pub fn site_inputs(x: Tensor<3>, mode: &SynapseMode, inputs: usize) -> Tensor<3>
                 .flat_map(|n| map.iter().map(move |&i| (n * inputs + i) as i64))
                 .collect();
             let len = idx.len();
-            x.select(1, Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), &x.device()))
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), &x.device());
+            x.select(1, idx)
         }
         _ => x,
     }
@@ -274,7 +279,9 @@ mod tests {
                         }
                     };
                     let dense = SynapsesConfig::new(3, 5).with_neurons(neurons).init(&device);
-                    check(&dense, &|w, b, n, s, t| (0..3).map(|i| w[(n * 5 + s) * 3 + i] * at(b, n, i, t)).sum());
+                    check(&dense, &|w, b, n, s, t| {
+                        (0..3).map(|i| w[(n * 5 + s) * 3 + i] * at(b, n, i, t)).sum()
+                    });
                     let one = SynapsesConfig::new(3, 3)
                         .with_mode(SynapseMode::OneToOne)
                         .with_neurons(neurons)

@@ -349,6 +349,9 @@ fn a_saved_population_rebuilds_from_the_file_alone() {
         // A truncated file is an error.
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(matches!(Population::load(&path, &device), Err(LoadError::Mismatch { .. })));
+        assert!(matches!(
+            Population::load(&path, &device),
+            Err(LoadError::Mismatch { .. })
+        ));
     }
 }

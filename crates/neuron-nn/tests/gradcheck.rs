@@ -98,23 +98,41 @@ fn project<const D: usize>(y: Tensor<D>, salt: u64) -> Tensor<1> {
 fn synapses() {
     // One neuron, and two neurons each with its own input block (the population form).
     for (n, blocks) in [(1, 1), (2, 2), (2, 1)] {
-        check(&format!("Synapses dense ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 5 * 3, 2)], |a| {
-            project(
-                synapses_dense(a[0].clone().reshape([2, blocks * 3, 4]), a[1].clone().reshape([n, 5, 3])),
-                3,
-            )
-        });
-        check(&format!("Synapses one-to-one ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 3, 2)], |a| {
-            project(
-                synapses_gain(a[0].clone().reshape([2, blocks * 3, 4]), a[1].clone().reshape([n, 3, 1])),
-                3,
-            )
-        });
-        check(&format!("Synapses mapped ×{n}"), vec![data(2 * blocks * 3 * 4, 1), data(n * 4, 2)], |a| {
-            let mode = SynapseMode::Mapped { map: vec![2, 0, 0, 1] };
-            let sites = site_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &mode, 3);
-            project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1])), 3)
-        });
+        check(
+            &format!("Synapses dense ×{n}"),
+            vec![data(2 * blocks * 3 * 4, 1), data(n * 5 * 3, 2)],
+            |a| {
+                project(
+                    synapses_dense(
+                        a[0].clone().reshape([2, blocks * 3, 4]),
+                        a[1].clone().reshape([n, 5, 3]),
+                    ),
+                    3,
+                )
+            },
+        );
+        check(
+            &format!("Synapses one-to-one ×{n}"),
+            vec![data(2 * blocks * 3 * 4, 1), data(n * 3, 2)],
+            |a| {
+                project(
+                    synapses_gain(
+                        a[0].clone().reshape([2, blocks * 3, 4]),
+                        a[1].clone().reshape([n, 3, 1]),
+                    ),
+                    3,
+                )
+            },
+        );
+        check(
+            &format!("Synapses mapped ×{n}"),
+            vec![data(2 * blocks * 3 * 4, 1), data(n * 4, 2)],
+            |a| {
+                let mode = SynapseMode::Mapped { map: vec![2, 0, 0, 1] };
+                let sites = site_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &mode, 3);
+                project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1])), 3)
+            },
+        );
     }
 }
 
@@ -155,7 +173,12 @@ fn spike_amplification() {
                 9,
             )
         };
-        check_with(&format!("DendriticSpike window {window:?}, {} neuron(s)", args[1].len()), args, f, true);
+        check_with(
+            &format!("DendriticSpike window {window:?}, {} neuron(s)", args[1].len()),
+            args,
+            f,
+            true,
+        );
     }
 }
 

@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use test_support::{assert_close, cpu_devices, require_absent, seed_lock, values};
 use neuron_nn::*;
+use test_support::{assert_close, cpu_devices, require_absent, seed_lock, values};
 
 /// Every stage with parameters, in the essay's order.
 #[derive(Module, Debug)]

@@ -12,8 +12,33 @@ use neuron_nn::{Dendrites, DendritesConfig};
 
 use crate::cable::{CableConfig, Kernel};
 
-/// The learners' names, in the order [`Learners::propagate`] returns them.
-pub const NAMES: [&str; 2] = ["dendrites", "conv"];
+/// Which model learns the propagator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Learner {
+    /// `neuron_nn::Dendrites` with a time kernel of 1: the layer users import.
+    Dendrites,
+    /// burn's bias-free `Conv2d`: what any deep-learning library offers.
+    Conv,
+}
+
+impl Learner {
+    /// Every learner, in the order losses and reports list them.
+    pub const ALL: [Learner; 2] = [Learner::Dendrites, Learner::Conv];
+
+    /// The learner's name in reports and plots.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dendrites => "dendrites",
+            Self::Conv => "conv",
+        }
+    }
+
+    /// Its position in [`Learner::ALL`] (and in every per-learner array).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// Both learners of one run.
 #[derive(Module, Debug)]
@@ -46,38 +71,36 @@ pub fn init(cable: &CableConfig, k: usize, device: &Device) -> Learners {
 }
 
 impl Learners {
-    /// Each learner's prediction of the state `k` steps later.
+    /// A learner's prediction of the state `k` steps later.
     ///
     /// # Shapes
     ///
     /// - v: `[batch, positions, dendrites]`
-    /// - output: one `[batch, positions, dendrites]` per learner, in [`NAMES`] order
-    pub fn propagate(&self, v: Tensor<3>) -> [Tensor<3>; 2] {
-        [self.propagate_one(0, v.clone()), self.propagate_one(1, v)]
-    }
-
-    /// Learner `which`'s ([`NAMES`] order) prediction of the state `k` steps later; shapes as
-    /// [`Learners::propagate`].
-    pub fn propagate_one(&self, which: usize, v: Tensor<3>) -> Tensor<3> {
+    /// - output: `[batch, positions, dendrites]`
+    pub fn propagate(&self, learner: Learner, v: Tensor<3>) -> Tensor<3> {
         let [b, p, d] = v.dims();
-        match which {
-            0 => self.dendrites.forward(v.reshape([b, p * d, 1])).reshape([b, p, d]),
-            1 => self.conv.forward(v.reshape([b, 1, p, d])).reshape([b, p, d]),
-            _ => panic!("Learners: no learner {which}; there are {}: {NAMES:?}", NAMES.len()),
+        match learner {
+            Learner::Dendrites => self.dendrites.forward(v.reshape([b, p * d, 1])).reshape([b, p, d]),
+            Learner::Conv => self.conv.forward(v.reshape([b, 1, p, d])).reshape([b, p, d]),
         }
     }
 
-    /// Each learner's kernel, read back to the host, in [`NAMES`] order.
-    pub fn kernels(&self) -> [Kernel; 2] {
-        let read = |dims: &[usize], t: Vec<f64>| Kernel {
-            shape: [dims[2], dims[3]],
-            taps: t,
+    /// A learner's kernel `[kp, kd]`, read back to the host.
+    pub fn kernel(&self, learner: Learner) -> Kernel {
+        // Dendrites: [neurons, out, in, kp, kd, kt = 1]; Conv2d: [out, in, kp, kd].
+        let w: Tensor<2> = match learner {
+            Learner::Dendrites => {
+                let [_, _, _, kp, kd, _] = self.dendrites.weight.dims();
+                self.dendrites.weight.val().reshape([kp, kd])
+            }
+            Learner::Conv => {
+                let [_, _, kp, kd] = self.conv.weight.dims();
+                self.conv.weight.val().reshape([kp, kd])
+            }
         };
-        let dw = self.dendrites.weight.val();
-        let cw = self.conv.weight.val();
-        [
-            read(&dw.dims(), dw.into_data().iter().collect()),
-            read(&cw.dims(), cw.into_data().iter().collect()),
-        ]
+        Kernel {
+            shape: w.dims(),
+            taps: w.into_data().iter().collect(),
+        }
     }
 }

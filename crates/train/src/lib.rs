@@ -17,12 +17,14 @@
 //!     .with_rollout(4);
 //! let session = Session::new(config, &Device::flex())?.run(u64::MAX, None, |_| {})?;
 //! let report = evaluate(&session);
-//! assert!(report.d_rel_err < 0.01 && report.tau_rel_err < 0.01, "{}", report.to_table());
-//! assert!(report.rollout_rel_err < report.baseline_rollout_rel_err);
+//! let dendrites = report.learner(train::Learner::Dendrites);
+//! assert!(dendrites.d_rel_err < 0.01 && dendrites.tau_rel_err < 0.01, "{}", report.to_table());
+//! assert!(dendrites.rollout_rel_err < report.baseline_rollout_rel_err);
 //! # Ok::<(), train::TrainError>(())
 //! ```
 
 pub mod cable;
+pub mod checkpoint;
 pub mod data;
 pub mod learners;
 pub mod plot;
@@ -30,6 +32,22 @@ pub mod report;
 pub mod session;
 
 pub use cable::{CableConfig, Kernel, Physics, propagator};
-pub use learners::Learners;
+pub use checkpoint::{Checkpoint, load_checkpoint, save_checkpoint};
+pub use learners::{Learner, Learners};
 pub use report::{LearnerReport, Report, evaluate};
 pub use session::{Progress, Session, TrainConfig, TrainError};
+
+/// Writes `bytes` to `path` atomically (a temporary file beside it, synced, then renamed):
+/// reports and plots are whole or absent, never half-written.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

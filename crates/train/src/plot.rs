@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::learners::NAMES;
+use crate::learners::Learner;
 use crate::report::Report;
 
 const COLOURS: [RGBColor; 2] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200)];
@@ -27,7 +27,7 @@ fn svg(
         draw(&root)?;
         root.present().map_err(draw_err)?;
     }
-    neuron_nn::write_atomic(path, out.as_bytes())
+    crate::write_atomic(path, out.as_bytes())
 }
 
 /// Both learners' training loss per step, log scale.
@@ -53,12 +53,13 @@ pub fn loss_curve(path: impl AsRef<Path>, losses: &[[f64; 2]]) -> std::io::Resul
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .draw()
             .map_err(draw_err)?;
-        for (i, (name, colour)) in NAMES.iter().zip(COLOURS).enumerate() {
+        for (learner, colour) in Learner::ALL.iter().zip(COLOURS) {
+            let (i, name) = (learner.index(), learner.name());
             let points = losses.iter().enumerate().map(|(s, l)| (s as f64, l[i].max(lo)));
             chart
                 .draw_series(LineSeries::new(points, colour.stroke_width(2)))
                 .map_err(draw_err)?
-                .label(*name)
+                .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
         }
         chart
@@ -115,7 +116,8 @@ pub fn kernels(path: impl AsRef<Path>, report: &Report) -> std::io::Result<()> {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
         // Filled dots for the first learner, rings for the second: both stay visible on top of
         // each other (they agree to ~1e-7).
-        for (i, ((name, colour), points)) in NAMES.iter().zip(COLOURS).zip(&learned).enumerate() {
+        for (i, ((learner, colour), points)) in Learner::ALL.iter().zip(COLOURS).zip(&learned).enumerate() {
+            let name = learner.name();
             let style = move || {
                 if i == 0 {
                     colour.filled()
@@ -127,7 +129,7 @@ pub fn kernels(path: impl AsRef<Path>, report: &Report) -> std::io::Result<()> {
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, size, style())))
                 .map_err(draw_err)?
-                .label(*name)
+                .label(name)
                 .legend(move |(x, y)| Circle::new((x + 10, y), size, style()));
         }
         chart
@@ -174,7 +176,10 @@ mod tests {
         loss_curve(&path, &losses).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        assert!(NAMES.iter().all(|n| svg.contains(n)), "legend names both learners");
+        assert!(
+            Learner::ALL.iter().all(|l| svg.contains(l.name())),
+            "legend names both learners"
+        );
         std::fs::remove_file(&path).unwrap();
         let e = loss_curve(&path, &[[f64::NAN, 0.0]]).unwrap_err().to_string();
         assert!(e.contains("no positive finite loss"), "{e}");

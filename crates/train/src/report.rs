@@ -5,15 +5,15 @@ use burn::module::Module;
 use serde::Serialize;
 
 use crate::cable::{CableConfig, Kernel};
-use crate::data::{self, HELD_OUT_STREAM, Rng};
-use crate::learners::NAMES;
+use crate::data::{self, HELD_OUT_STREAM};
+use crate::learners::Learner;
 use crate::session::{Session, TrainConfig};
 
 /// One learner's results.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearnerReport {
-    /// `dendrites` (neuron_nn::Dendrites) or `conv` (burn's Conv2d).
-    pub name: &'static str,
+    /// Which learner: `dendrites` (neuron_nn::Dendrites) or `conv` (burn's Conv2d).
+    pub learner: Learner,
     /// D read back from the learned kernel (NaN, written `null`, when its sum is not positive).
     pub d_learned: f64,
     /// `|d_learned − d_true| / d_true`.
@@ -34,8 +34,7 @@ pub struct LearnerReport {
     pub kernel: Vec<f64>,
 }
 
-/// A run's results. The top-level learned values are those of the library's `Dendrites` stage;
-/// `learners` has both.
+/// A run's results: the truth, and each learner's.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// 1 or 2.
@@ -46,29 +45,15 @@ pub struct Report {
     pub steps: u64,
     /// D of the simulator.
     pub d_true: f64,
-    /// D read back from the Dendrites learner's kernel.
-    pub d_learned: f64,
-    /// Its relative error.
-    pub d_rel_err: f64,
     /// τ of the simulator.
     pub tau_true: f64,
-    /// τ read back from the Dendrites learner's kernel.
-    pub tau_learned: f64,
-    /// Its relative error.
-    pub tau_rel_err: f64,
-    /// Dendrites learner: largest tap error.
-    pub kernel_max_abs_err: f64,
-    /// Dendrites learner: relative L2 tap error.
-    pub kernel_rel_l2_err: f64,
-    /// Dendrites learner: held-out rollout error.
-    pub rollout_rel_err: f64,
     /// Euler steps in the held-out rollout (`rollout · k`).
     pub rollout_euler_steps: usize,
     /// The baseline integrates with `D · baseline_d_factor`.
     pub baseline_d_factor: f64,
     /// The baseline's held-out rollout error.
     pub baseline_rollout_rel_err: f64,
-    /// Both learners.
+    /// Every learner, in [`Learner::ALL`] order.
     pub learners: Vec<LearnerReport>,
     /// The analytic kernel's taps, row-major `[kp, kd]`.
     pub kernel_true: Vec<f64>,
@@ -97,12 +82,12 @@ pub fn interior_rel_err(cable: &CableConfig, margin: [usize; 2], a: &[f64], b: &
     (diff / norm).sqrt()
 }
 
-fn learner_report(name: &'static str, c: &TrainConfig, kernel: &Kernel, truth: &Kernel) -> LearnerReport {
+fn learner_report(learner: Learner, c: &TrainConfig, kernel: &Kernel, truth: &Kernel) -> LearnerReport {
     let physics = kernel.physics(c.k, c.cable.dt, c.cable.dx);
     let d = physics.map_or(f64::NAN, |p| p.diffusion);
     let tau = physics.map_or(f64::NAN, |p| p.tau);
     LearnerReport {
-        name,
+        learner,
         d_learned: d,
         d_rel_err: (d - c.cable.diffusion).abs() / c.cable.diffusion,
         tau_learned: tau,
@@ -120,11 +105,9 @@ pub fn evaluate(session: &Session) -> Report {
     let c = &session.config;
     let truth = c.cable.propagator(c.k);
     let model = session.learners.valid();
-    let mut learners: Vec<LearnerReport> = model
-        .kernels()
+    let mut learners: Vec<LearnerReport> = Learner::ALL
         .iter()
-        .zip(NAMES)
-        .map(|(kernel, name)| learner_report(name, c, kernel, &truth))
+        .map(|&l| learner_report(l, c, &model.kernel(l), &truth))
         .collect();
 
     // Held-out rollout: `rollout` applications of each learned kernel against `rollout · k`
@@ -134,36 +117,29 @@ pub fn evaluate(session: &Session) -> Report {
         &c.cable,
         c.preparation(),
         c.held_out,
-        &mut Rng::stream(c.seed, HELD_OUT_STREAM),
+        &mut data::stream(c.seed, HELD_OUT_STREAM),
     );
     let expected = data::advanced(&c.cable, &states, steps);
     let margin = c.margin(c.rollout);
     let device = session.device().clone().inner();
     let x = data::to_tensor(&c.cable, &states, &device);
-    for (i, report) in learners.iter_mut().enumerate() {
-        let rolled = (0..c.rollout).fold(x.clone(), |v, _| model.propagate_one(i, v));
+    for report in &mut learners {
+        let l = report.learner;
+        let rolled = (0..c.rollout).fold(x.clone(), |v, _| model.propagate(l, v));
         let rolled: Vec<f64> = rolled.into_data().iter().collect();
         report.rollout_rel_err = interior_rel_err(&c.cable, margin, &rolled, &expected);
-        report.final_loss = session.losses.last().map_or(f64::NAN, |l| l[i]);
+        report.final_loss = session.losses.last().map_or(f64::NAN, |losses| losses[l.index()]);
     }
     let factor = 1.0 + c.baseline_error;
     let wrong = c.cable.clone().with_diffusion(c.cable.diffusion * factor);
     let baseline = data::advanced(&wrong, &states, steps);
 
-    let main = learners[0].clone();
     Report {
         dims: c.cable.dims(),
         k: c.k,
         steps: session.step,
         d_true: c.cable.diffusion,
-        d_learned: main.d_learned,
-        d_rel_err: main.d_rel_err,
         tau_true: c.cable.tau,
-        tau_learned: main.tau_learned,
-        tau_rel_err: main.tau_rel_err,
-        kernel_max_abs_err: main.kernel_max_abs_err,
-        kernel_rel_l2_err: main.kernel_rel_l2_err,
-        rollout_rel_err: main.rollout_rel_err,
         rollout_euler_steps: steps,
         baseline_d_factor: factor,
         baseline_rollout_rel_err: interior_rel_err(&c.cable, margin, &baseline, &expected),
@@ -180,39 +156,55 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report serialises")
     }
 
-    /// A table for people: truth and both learners side by side, then the rollout comparison.
+    /// One learner's results.
+    pub fn learner(&self, learner: Learner) -> &LearnerReport {
+        &self.learners[learner.index()]
+    }
+
+    /// A table for people: the truth and every learner side by side, then the rollout comparison.
     pub fn to_table(&self) -> String {
-        let [a, b] = [&self.learners[0], &self.learners[1]];
+        let cols = |f: &dyn Fn(&LearnerReport) -> String| self.learners.iter().map(f).collect::<String>();
         let mut s = format!(
-            "{}-D cable, k = {} Euler steps per kernel, {} training steps\n{:<28} {:>12} {:>12} {:>12}\n",
-            self.dims, self.k, self.steps, "", "true", a.name, b.name
+            "{}-D cable, k = {} Euler steps per kernel, {} training steps\n{:<28} {:>12}{}\n",
+            self.dims,
+            self.k,
+            self.steps,
+            "",
+            "true",
+            cols(&|l| format!(" {:>12}", l.learner.name()))
         );
         s += &format!(
-            "{:<28} {:>12.6} {:>12.6} {:>12.6}\n",
-            "D (diffusion)", self.d_true, a.d_learned, b.d_learned
+            "{:<28} {:>12.6}{}\n",
+            "D (diffusion)",
+            self.d_true,
+            cols(&|l| format!(" {:>12.6}", l.d_learned))
         );
         s += &format!(
-            "{:<28} {:>12.6} {:>12.6} {:>12.6}\n",
-            "τ (membrane time constant)", self.tau_true, a.tau_learned, b.tau_learned
+            "{:<28} {:>12.6}{}\n",
+            "τ (membrane time constant)",
+            self.tau_true,
+            cols(&|l| format!(" {:>12.6}", l.tau_learned))
         );
-        let rows = [
-            ("final training loss", a.final_loss, b.final_loss),
-            ("D relative error", a.d_rel_err, b.d_rel_err),
-            ("τ relative error", a.tau_rel_err, b.tau_rel_err),
-            ("kernel max-abs error", a.kernel_max_abs_err, b.kernel_max_abs_err),
-            ("kernel relative L2 error", a.kernel_rel_l2_err, b.kernel_rel_l2_err),
-            ("rollout relative error", a.rollout_rel_err, b.rollout_rel_err),
+        type Row = (&'static str, fn(&LearnerReport) -> f64);
+        let rows: [Row; 6] = [
+            ("final training loss", |l| l.final_loss),
+            ("D relative error", |l| l.d_rel_err),
+            ("τ relative error", |l| l.tau_rel_err),
+            ("kernel max-abs error", |l| l.kernel_max_abs_err),
+            ("kernel relative L2 error", |l| l.kernel_rel_l2_err),
+            ("rollout relative error", |l| l.rollout_rel_err),
         ];
-        for (name, x, y) in rows {
-            s += &format!("{name:<28} {:>12} {x:>12.2e} {y:>12.2e}\n", "");
+        for (name, value) in rows {
+            s += &format!("{name:<28} {:>12}{}\n", "", cols(&|l| format!(" {:>12.2e}", value(l))));
         }
         s + &format!(
-            "held-out rollout over {} Euler steps: learned {:.2e} ({}), {:.2e} ({}); Euler with D × {:.2}: {:.2e}\n",
+            "held-out rollout over {} Euler steps: learned{}; Euler with D × {:.2}: {:.2e}\n",
             self.rollout_euler_steps,
-            a.rollout_rel_err,
-            a.name,
-            b.rollout_rel_err,
-            b.name,
+            self.learners
+                .iter()
+                .map(|l| format!(" {:.2e} ({})", l.rollout_rel_err, l.learner.name()))
+                .collect::<Vec<_>>()
+                .join(","),
             self.baseline_d_factor,
             self.baseline_rollout_rel_err
         )

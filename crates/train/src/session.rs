@@ -11,7 +11,7 @@ use neuron_nn::{ConfigError, LoadError};
 
 use crate::cable::CableConfig;
 use crate::data::{self, Preparation};
-use crate::learners::{self, Learners, NAMES};
+use crate::learners::{self, Learner, Learners};
 
 const NAME: &str = "TrainConfig";
 
@@ -161,11 +161,11 @@ pub enum TrainError {
     Config(#[from] ConfigError),
     /// A loss became NaN or infinite, or grew past `divergence` × its first value.
     #[error(
-        "training stopped at step {step}: the {learner} learner's loss is {loss:.4e} ({why}) at learning rate {learning_rate:.3e}; lower the learning rate"
+        "training stopped at step {step}: the {} learner's loss is {loss:.4e} ({why}) at learning rate {learning_rate:.3e}; lower the learning rate", learner.name()
     )]
     Diverged {
         /// Which learner.
-        learner: &'static str,
+        learner: Learner,
         /// The step whose loss it was (0-based).
         step: u64,
         /// The loss.
@@ -195,7 +195,7 @@ pub struct Progress {
     pub step: u64,
     /// Steps in the run.
     pub steps: u64,
-    /// This step's losses, in [`NAMES`] order.
+    /// This step's losses, in [`Learner::ALL`] order (index with [`Learner::index`]).
     pub losses: [f64; 2],
     /// This step's learning rate.
     pub learning_rate: f64,
@@ -214,7 +214,7 @@ pub struct Session {
     pub config: TrainConfig,
     /// Steps done.
     pub step: u64,
-    /// Loss per step, in [`NAMES`] order.
+    /// Loss per step, each in [`Learner::ALL`] order (index with [`Learner::index`]).
     pub losses: Vec<[f64; 2]>,
     /// The models.
     pub learners: Learners,
@@ -247,7 +247,7 @@ impl Session {
     /// Continues the run saved at `path` (by [`Session::save`]) on `device`.
     pub fn resume(path: impl AsRef<Path>, device: &Device) -> Result<Self, TrainError> {
         let device = device.clone().autodiff();
-        let c = neuron_nn::load_checkpoint(
+        let c = crate::checkpoint::load_checkpoint(
             path,
             |s: &Saved| learners::init(&s.config.cable, s.config.k, &device),
             optimizer(),
@@ -271,7 +271,7 @@ impl Session {
             config: self.config.clone(),
             losses: self.losses.clone(),
         };
-        neuron_nn::save_checkpoint(path, &saved, self.step, &self.learners, &self.optimizer).map_err(|source| {
+        crate::checkpoint::save_checkpoint(path, &saved, self.step, &self.learners, &self.optimizer).map_err(|source| {
             TrainError::Save {
                 path: path.into(),
                 source,
@@ -309,14 +309,15 @@ impl Session {
             let s = self.step;
             let lr = c.learning_rate_at(s);
             let (x, y) = data::batch(&c.cable, c.preparation(), c.k, c.batch, c.seed, s, &self.device);
-            let [a, b] = self.learners.propagate(x);
             let y = interior(y);
-            let (la, lb) = (
-                (interior(a) - y.clone()).square().mean(),
-                (interior(b) - y).square().mean(),
-            );
+            let [la, lb] = Learner::ALL.map(|l| {
+                (interior(self.learners.propagate(l, x.clone())) - y.clone())
+                    .square()
+                    .mean()
+            });
             let losses = [la.clone().into_scalar::<f64>(), lb.clone().into_scalar::<f64>()];
             self.check(s, lr, losses)?;
+            // Adam is per parameter and the losses share none: one step is two separate runs.
             let grads = GradientsParams::from_grads((la + lb).backward(), &self.learners);
             self.learners = self.optimizer.step(lr, self.learners, grads);
             self.losses.push(losses);
@@ -337,8 +338,8 @@ impl Session {
     }
 
     fn check(&self, step: u64, learning_rate: f64, losses: [f64; 2]) -> Result<(), TrainError> {
-        for (i, &loss) in losses.iter().enumerate() {
-            let first = self.losses.first().map_or(loss, |l| l[i]);
+        for (learner, &loss) in Learner::ALL.iter().zip(&losses) {
+            let first = self.losses.first().map_or(loss, |l| l[learner.index()]);
             let why = if !loss.is_finite() {
                 "not finite".to_string()
             } else if loss > self.config.divergence * first {
@@ -351,7 +352,7 @@ impl Session {
                 continue;
             };
             return Err(TrainError::Diverged {
-                learner: NAMES[i],
+                learner: *learner,
                 step,
                 loss,
                 learning_rate,

@@ -1,9 +1,8 @@
 //! The training run end to end: acceptance, determinism, resume, divergence, JSON.
 
 use burn::tensor::Device;
-use neuron_nn::devices;
-use neuron_nn::testing::seed_lock;
-use train::{CableConfig, Session, TrainConfig, TrainError, evaluate};
+use test_support::{cpu_devices, seed_lock};
+use train::{CableConfig, Learner, Session, TrainConfig, TrainError, evaluate};
 
 /// A run small enough for many tests: 64 cells, 40 steps.
 fn small() -> TrainConfig {
@@ -15,19 +14,20 @@ fn small() -> TrainConfig {
 }
 
 fn kernels(s: &Session) -> Vec<Vec<f64>> {
-    s.learners.kernels().iter().map(|k| k.taps.clone()).collect()
+    Learner::ALL.iter().map(|&l| s.learners.kernel(l).taps).collect()
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("train-{}-{name}", std::process::id()))
 }
 
-/// The acceptance bounds, on every CPU backend: D and τ within 1 %, kernel within 1e-3,
-/// and learning beats Euler with a 20 % wrong D on held-out rollouts.
+/// The default runs on every CPU backend reach float precision (docs/train.md has the measured
+/// errors, about 1e-7): bounds at 1e-5, tight enough that Adam's default β₂ = 0.999, which stalls
+/// near 2e-4 on this noise-free problem, fails them.
 #[test]
 fn the_default_runs_recover_d_tau_and_the_kernel() {
     let _lock = seed_lock();
-    let mut runs: Vec<(&str, Device, TrainConfig)> = devices::cpu()
+    let mut runs: Vec<(&str, Device, TrainConfig)> = cpu_devices()
         .into_iter()
         .map(|(n, d)| (n, d, TrainConfig::new()))
         .collect();
@@ -38,11 +38,13 @@ fn the_default_runs_recover_d_tau_and_the_kernel() {
             .run(u64::MAX, None, |_| {})
             .unwrap();
         let r = evaluate(&session);
+        assert_eq!(r.learners.len(), Learner::ALL.len());
         for l in &r.learners {
-            let what = format!("{name}, {} learner:\n{}", l.name, r.to_table());
-            assert!(l.d_rel_err < 0.01 && l.tau_rel_err < 0.01, "{what}");
-            assert!(l.kernel_max_abs_err < 1e-3, "{what}");
-            assert!(l.rollout_rel_err < r.baseline_rollout_rel_err / 100.0, "{what}");
+            let what = format!("{name}, {} learner:\n{}", l.learner.name(), r.to_table());
+            assert!(l.d_rel_err < 1e-5 && l.tau_rel_err < 1e-5, "{what}");
+            assert!(l.kernel_max_abs_err < 1e-5, "{what}");
+            assert!(l.rollout_rel_err < 1e-5, "{what}");
+            assert!(l.rollout_rel_err < r.baseline_rollout_rel_err / 1000.0, "{what}");
         }
     }
 }
@@ -162,18 +164,7 @@ fn the_json_report_has_the_documented_fields() {
     let mut report = evaluate(&session);
     report.seconds = 1.5;
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
-    for field in [
-        "d_true",
-        "d_learned",
-        "d_rel_err",
-        "tau_true",
-        "tau_learned",
-        "tau_rel_err",
-        "kernel_max_abs_err",
-        "rollout_rel_err",
-        "seconds",
-        "baseline_rollout_rel_err",
-    ] {
+    for field in ["d_true", "tau_true", "seconds", "baseline_rollout_rel_err"] {
         assert!(
             json[field].as_f64().is_some_and(f64::is_finite),
             "{field}: {}",
@@ -184,10 +175,30 @@ fn the_json_report_has_the_documented_fields() {
     assert_eq!(json["tau_true"], 2.0);
     assert_eq!(json["seconds"], 1.5);
     assert_eq!(json["steps"], 200);
-    // The top level is the Dendrites learner's.
-    assert_eq!(json["learners"][0]["name"], "dendrites");
-    assert_eq!(json["d_learned"], json["learners"][0]["d_learned"]);
-    let d = json["d_learned"].as_f64().unwrap();
-    assert!(((d - 2.0) / 2.0).abs() - json["d_rel_err"].as_f64().unwrap() < 1e-12);
-    assert_eq!(json["learners"][1]["kernel"].as_array().unwrap().len(), 9);
+    // One entry per learner, named by type, each with every result.
+    let learners = json["learners"].as_array().unwrap();
+    assert_eq!(learners.len(), 2);
+    for (entry, learner) in learners.iter().zip(Learner::ALL) {
+        assert_eq!(entry["learner"], learner.name());
+        for field in [
+            "d_learned",
+            "d_rel_err",
+            "tau_learned",
+            "tau_rel_err",
+            "kernel_max_abs_err",
+            "kernel_rel_l2_err",
+            "rollout_rel_err",
+            "final_loss",
+        ] {
+            assert!(
+                entry[field].as_f64().is_some_and(f64::is_finite),
+                "{field}: {}",
+                entry[field]
+            );
+        }
+        let d = entry["d_learned"].as_f64().unwrap();
+        let rel = entry["d_rel_err"].as_f64().unwrap();
+        assert!((((d - 2.0) / 2.0).abs() - rel).abs() < 1e-12, "d_rel_err is |D − 2|/2");
+        assert_eq!(entry["kernel"].as_array().unwrap().len(), 9);
+    }
 }
