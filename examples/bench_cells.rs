@@ -87,30 +87,46 @@ fn main() {
         3.0 * flops,
     );
 
-    // Granule: per cell 16 outputs × 5 steps × 60 taps × 2 FLOPs, soma 2 × 5 × 5.
+    // Granule population: FLOPs from our counter (torch convention).
     let cells = 4096;
-    let flops = cells as f64 * (2.0 * 80.0 * 60.0 + 50.0);
+    let granule = PopulationConfig::new(NeuronConfig::granule(), cells);
+    let counted = flop_count::capture(|cx| {
+        let p = granule.init(cx.device());
+        cx.params(&p);
+        let x = Tensor::<3>::zeros([1, 4 * cells, 5], cx.device());
+        let _ = p.forward(x);
+    })
+    .expect("the granule population captures")
+    .count(&flop_count::Convention::torch());
+    let flops = counted.forward as f64;
+    let flops_bwd = flops + counted.backward_params.expect("parameters declared") as f64;
     let init = std::time::Instant::now();
-    let population = PopulationConfig::new(NeuronConfig::granule(), cells)
-        .init(&device)
-        .valid();
+    let population = granule.init(&device).valid();
     println!(
         "(4096-cell granule population built in {:.2} s, {} parameters)",
         init.elapsed().as_secs_f64(),
         population.num_params()
     );
-    let x = Tensor::<3>::random([1, 4, 5], Distribution::Default, &device);
-    let fwd = median_secs(reps, || {
-        population.forward(x.clone()).into_data();
-    });
-    row("granule population ×4096 forward (eval)", fwd, flops);
-    let population = PopulationConfig::new(NeuronConfig::granule(), cells).init(&ad);
-    let x = Tensor::<3>::random([1, 4, 5], Distribution::Default, &ad);
-    let bwd = median_secs(reps, || {
-        let g = population.forward(x.clone()).sum().backward();
-        population.dendrites.weight.grad(&g).expect("gradient").into_data();
-    });
-    row("granule population ×4096 forward + backward", bwd, 3.0 * flops);
+    // The work of ../shared/peers/torch_population.py: each cell its own 4 mossy fibres
+    // (input [1, 4096 × 4, 5]), evaluation forward; forward + backward with the stochastic
+    // stages off (the peer has none), gradients for every parameter, none for the input.
+    for (what, shared) in [("own inputs", false), ("shared input", true)] {
+        let inputs = if shared { 4 } else { 4 * cells };
+        let x = Tensor::<3>::random([1, inputs, 5], Distribution::Default, &device);
+        let fwd = median_secs(reps, || {
+            population.forward(x.clone()).into_data();
+        });
+        row(&format!("granule ×4096 ({what}) forward"), fwd, flops);
+        let mut trained = granule.init(&ad);
+        trained.dropout.training = burn::module::Param::from_bool(false);
+        trained.spikes.training = burn::module::Param::from_bool(false);
+        let x = Tensor::<3>::random([1, inputs, 5], Distribution::Default, &ad);
+        let bwd = median_secs(reps, || {
+            let g = trained.forward(x.clone()).sum().backward();
+            trained.dendrites.weight.grad(&g).expect("gradient").into_data();
+        });
+        row(&format!("granule ×4096 ({what}) forward + backward"), bwd, flops_bwd);
+    }
     // The output alone is 4096 × 100 terminals × 5 steps: 8.2 MB written.
     let out_bytes = 4.0 * (cells * 100 * 5) as f64;
     println!(

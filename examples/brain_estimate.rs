@@ -7,8 +7,9 @@
 //!     [--rate 200] [--time-steps 5] [--doubling 1.8,3]
 //! ```
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use neuron_convnet::brain::{Census, estimate};
+use neuron_nn::DendriteAlgorithm;
 
 /// The essay's brain estimate from counted modules; every assumption a flag.
 #[derive(Parser, Debug)]
@@ -38,11 +39,26 @@ struct Cli {
     /// Years per doubling of HPC speed, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1.0, 1.8, 3.0])]
     doubling: Vec<f64>,
+    /// How the dendrites convolve: direct (the essay's assumption) or fft.
+    #[arg(long, value_enum, default_value_t = Path::Direct)]
+    dendrite_algorithm: Path,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Path {
+    /// Every output multiplies the whole kernel.
+    Direct,
+    /// Through the Fourier transform.
+    Fft,
 }
 
 fn main() {
     let cli = Cli::parse();
     let mut census = Census::essay();
+    census.dendrite_algorithm = match cli.dendrite_algorithm {
+        Path::Direct => DendriteAlgorithm::Direct,
+        Path::Fft => DendriteAlgorithm::Fft,
+    };
     for (value, cell, synapses) in [
         (cli.granule_count, "granule", false),
         (cli.purkinje_count, "purkinje", false),
@@ -75,7 +91,10 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&e).expect("json"));
         return;
     }
-    println!("Brain estimate (Dettmers 2015, rebuilt from counted modules; torch convention)\n");
+    println!(
+        "Brain estimate (Dettmers 2015, rebuilt from counted modules; torch convention; dendrites {:?})\n",
+        census.dendrite_algorithm
+    );
     println!(
         "{:<10} {:>10} {:>12} {:>18} {:>14}",
         "cell", "count", "windows/s", "FLOPs/window", "FLOP/s"

@@ -1,24 +1,25 @@
 //! The essay's hot path: one Purkinje cell's dendrite stage (100 000 synapses on 100 positions ×
-//! 1000 dendrites, kernel 10×1000×5 over 5 time steps, 5.0e10 FLOPs forward), built from
-//! `neuron_nn::Dendrites`, run forward and forward + backward, beside the same run's 2048³ matmul.
+//! 1000 dendrites, kernel 10×1000×5 over 5 time steps), built from `neuron_nn::Dendrites`, run
+//! forward and forward + backward on each algorithm, beside the same run's 2048³ matmul and a
+//! large real FFT (the machine's FFT rate). FLOPs come from our counter (flop-count, torch
+//! convention plus its FFT rules): 5.0e10 forward on the direct and expanded paths, the
+//! transforms and spectral products on the FFT path.
 //!
 //! ```text
-//! cargo run --release --example purkinje_dendrite [-- --device flex|ndarray --reps 5 --algorithm auto|direct|expanded]
+//! cargo run --release --example purkinje_dendrite [-- --device flex|ndarray --reps 5 --algorithm auto|direct|expanded|fft|all]
 //! ```
 //!
 //! The direct (conv3d) path takes minutes per forward on 2 cores: pass `--algorithm direct`
-//! only with `--reps 1`.
+//! only with `--reps 1`. `--algorithm all` times the expanded and FFT paths side by side.
 
 mod common;
 
-use burn::module::Module;
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use common::{Backend, median_secs};
+use flop_count::{Convention, capture};
 use neuron_nn::{DendriteAlgorithm, DendritesConfig};
-
-/// FLOPs of the dense convolution (torch convention: 2 per multiply-add, padded taps counted).
-const FLOPS: f64 = 2.0 * (100.0 * 1000.0 * 5.0) * (10.0 * 1000.0 * 5.0);
+use serde_json::json;
 
 /// Time the Purkinje dendrite stage forward and forward + backward.
 #[derive(Parser, Debug)]
@@ -30,26 +31,47 @@ struct Cli {
     /// Timed repetitions (median), after one warm-up.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     reps: u64,
-    /// The dendrite stage's algorithm.
+    /// The dendrite stage's algorithm; `all` runs expanded and FFT in the same run.
     #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
     algorithm: Algorithm,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Algorithm {
     Auto,
     Direct,
     Expanded,
+    Fft,
+    All,
+}
+
+/// Counted FLOPs of the stage on `algorithm`: forward, and forward + backward (weights only;
+/// the input needs no gradient).
+fn counted(config: &DendritesConfig) -> (f64, f64) {
+    let r = capture(|cx| {
+        let d = config.init(cx.device());
+        cx.params(&d);
+        let _ = d.forward(Tensor::<3>::zeros([1, 100_000, 5], cx.device()));
+    })
+    .expect("the dendrite stage captures")
+    .count(&Convention::torch());
+    let f = r.forward as f64;
+    (f, f + r.backward_params.expect("parameters declared") as f64)
 }
 
 fn main() {
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("purkinje_dendrite");
     let reps = cli.reps as usize;
-    let algorithm = match cli.algorithm {
-        Algorithm::Auto => DendriteAlgorithm::Auto,
-        Algorithm::Direct => DendriteAlgorithm::Direct,
-        Algorithm::Expanded => DendriteAlgorithm::Expanded,
+    let algorithms: Vec<DendriteAlgorithm> = match cli.algorithm {
+        Algorithm::Auto => vec![DendriteAlgorithm::Auto],
+        Algorithm::Direct => vec![DendriteAlgorithm::Direct],
+        Algorithm::Expanded => vec![DendriteAlgorithm::Expanded],
+        Algorithm::Fft => vec![DendriteAlgorithm::Fft],
+        Algorithm::All => vec![DendriteAlgorithm::Expanded, DendriteAlgorithm::Fft],
     };
     device.seed(0);
 
@@ -59,41 +81,88 @@ fn main() {
     let mm = median_secs(reps, || {
         a.clone().matmul(b.clone()).into_data();
     });
-    let mm_rate = 2.0 * (n as f64).powi(3) / mm / 1e9;
+    let mm_rate = 2.0 * (n as f64).powi(3) / mm;
+    let fft_rate = neuron_nn::dendrites::fft_supported(&device).then(|| fft_rate(&device, reps));
 
-    let config = DendritesConfig::new(100, 1000, [10, 1000, 5]).with_algorithm(algorithm);
-    let dendrites = config.init(&device);
-    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
-    let y = dendrites.forward(x.clone());
-    println!(
-        "Purkinje dendrite stage on {device:?}, {:?} path, median of {reps}",
-        dendrites.resolved_algorithm()
-    );
-    println!("  input  {:?} (batch, synapses, time)", x.dims());
-    println!("  grid   [1, 1, 100, 1000, 5] (batch, channels, positions, dendrites, time)");
-    println!("  output {:?}", y.dims());
-    println!("  parameters {} (kernel 10×1000×5)", dendrites.num_params());
-    let fwd = median_secs(reps, || {
-        dendrites.forward(x.clone()).into_data();
-    });
-
-    let ad = device.clone().autodiff();
-    let trained = config.init(&ad);
-    let x_ad = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &ad);
-    let fwd_bwd = median_secs(reps, || {
-        let grads = trained.forward(x_ad.clone()).sum().backward();
-        trained.weight.grad(&grads).expect("weight gradient").into_data();
-    });
-
-    let row = |what: &str, secs: f64, flops: f64| {
-        let rate = flops / secs / 1e9;
-        println!(
-            "{what:<28} {secs:>9.4} s {rate:>8.1} GFLOP/s {:>5.0} % of matmul",
-            100.0 * rate / mm_rate
-        );
+    let mut rows = Vec::new();
+    let mut row = |what: String, secs: f64, flops: f64| {
+        let rate = flops / secs;
+        if !cli.json {
+            println!(
+                "{what:<40} {secs:>9.4} s {:>10.3e} FLOPs {:>8.1} GFLOP/s {:>5.0} % of matmul",
+                flops,
+                rate / 1e9,
+                100.0 * rate / mm_rate
+            );
+        }
+        rows.push(json!({"name": what, "median_seconds": secs, "flops": flops, "gflops": rate / 1e9}));
     };
-    row("matmul 2048³", mm, 2.0 * (n as f64).powi(3));
-    row("dendrite forward", fwd, FLOPS);
-    // The input needs no gradient: backward is the weight gradient, one more forward's FLOPs.
-    row("dendrite forward + backward", fwd_bwd, 2.0 * FLOPS);
+    if !cli.json {
+        println!("Purkinje dendrite stage on {device:?}, median of {reps}");
+        println!("  input  [1, 100000, 5] (batch, synapses, time); grid [1, 1, 100, 1000, 5]");
+    }
+    row(format!("matmul {n}³"), mm, 2.0 * (n as f64).powi(3));
+    if let Some((secs, flops)) = fft_rate {
+        row("rfft + irfft, 4096 lines of 8192".into(), secs, flops);
+    }
+    let mut outputs: Vec<Vec<f32>> = Vec::new();
+    for algorithm in algorithms {
+        let config = DendritesConfig::new(100, 1000, [10, 1000, 5]).with_algorithm(algorithm);
+        device.seed(7); // the same weights and input on every path
+        let dendrites = config.init(&device);
+        let resolved = dendrites.plan(1, 5, &device).algorithm;
+        let (flops, flops_bwd) = counted(&config.clone().with_algorithm(resolved));
+        let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
+        let _ = dendrites.weight.val(); // drawn now, after x
+        outputs.push(dendrites.forward(x.clone()).into_data().iter::<f32>().collect());
+        let fwd = median_secs(reps, || {
+            dendrites.forward(x.clone()).into_data();
+        });
+        row(format!("{resolved:?} forward"), fwd, flops);
+        let ad = device.clone().autodiff();
+        ad.seed(1);
+        let trained = config.init(&ad);
+        let x_ad = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &ad);
+        let fwd_bwd = median_secs(reps, || {
+            let grads = trained.forward(x_ad.clone()).sum().backward();
+            trained.weight.grad(&grads).expect("weight gradient").into_data();
+        });
+        row(format!("{resolved:?} forward + backward"), fwd_bwd, flops_bwd);
+        if let (Some((fft_secs, fft_flops)), DendriteAlgorithm::Fft) = (fft_rate, resolved) {
+            let ideal = flops_bwd / (fft_flops / fft_secs);
+            if !cli.json {
+                println!(
+                    "  at the measured FFT rate the counted forward + backward FLOPs take {ideal:.4} s: {:.1}× that",
+                    fwd_bwd / ideal
+                );
+            }
+        }
+    }
+    if outputs.len() == 2 {
+        // The same weights (seed 0 on both) through both paths.
+        let scale = outputs[0].iter().fold(1f32, |m, v| m.max(v.abs()));
+        let err = outputs[0]
+            .iter()
+            .zip(&outputs[1])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        if !cli.json {
+            println!("max |expanded − fft| = {err:.3e} (outputs up to {scale:.3e})");
+        }
+    }
+    if cli.json {
+        let out = json!({"device": format!("{device:?}"), "reps": reps, "rows": rows});
+        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+    }
+}
+
+/// The machine's FFT rate: a real transform and its inverse over 4096 lines of 8192 samples,
+/// timed, with FLOPs from the counter's rule (2.5·N·log₂N per line each way).
+fn fft_rate(device: &Device, reps: usize) -> (f64, f64) {
+    let x = Tensor::<2>::random([4096, 8192], Distribution::Default, device);
+    let secs = median_secs(reps, || {
+        let (re, im) = burn::signal::rfft(x.clone(), 1, None);
+        burn::signal::irfft(re, im, 1, Some(8192)).into_data();
+    });
+    (secs, 2.0 * 4096.0 * 2.5 * 8192.0 * 13.0)
 }

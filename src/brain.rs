@@ -10,7 +10,7 @@
 
 use burn::tensor::Tensor;
 use flop_count::{Convention, capture};
-use neuron_nn::NeuronConfig;
+use neuron_nn::{DendriteAlgorithm, NeuronConfig};
 use serde::Serialize;
 
 /// One cell type in the census.
@@ -39,6 +39,11 @@ pub struct Census {
     /// Index in `cells` of the cell whose dendrite cost per synapse the essay charges every
     /// synapse (the Purkinje cell).
     pub reference: usize,
+    /// How every cell's dendrites compute their convolution: `Direct` (the essay's assumption:
+    /// every output multiplies the whole kernel) or `Fft` (the same linear, shift-invariant
+    /// operator through the Fourier transform). Counted from the modules on that path (`Auto`
+    /// counts the path flex would take for each cell).
+    pub dendrite_algorithm: DendriteAlgorithm,
 }
 
 /// A rejected assumption.
@@ -71,6 +76,7 @@ impl Census {
                 cell("purkinje", 1e8, 1e5, NeuronConfig::purkinje()),
             ],
             reference: 1,
+            dendrite_algorithm: DendriteAlgorithm::Direct,
         }
     }
 
@@ -140,11 +146,12 @@ pub struct WindowCount {
     pub bytes: u128,
 }
 
-/// Counts one window of `cell` (batch 1): the whole cell, and its dendrite stage captured on
-/// its own with the same input.
-pub fn count_window(cell: &CellType) -> WindowCount {
+/// Counts one window of `cell` (batch 1) with its dendrites on `algorithm`: the whole cell, and
+/// its dendrite stage captured on its own with the same input.
+pub fn count_window(cell: &CellType, algorithm: DendriteAlgorithm) -> WindowCount {
     let steps = cell.time_steps;
-    let config = cell.config.clone();
+    let mut config = cell.config.clone();
+    config.dendrites.algorithm = algorithm;
     let count =
         |f: &dyn Fn(&mut flop_count::Capture)| capture(f).expect("the presets capture").count(&Convention::torch());
     let whole = count(&|cx| {
@@ -253,7 +260,7 @@ pub fn estimate(census: &Census, periods: &[f64]) -> Result<Estimate, Assumption
     let mut by_cell = Vec::new();
     let mut per_synapse = 0.0;
     for (i, c) in census.cells.iter().enumerate() {
-        let w = count_window(c);
+        let w = count_window(c, census.dendrite_algorithm);
         if i == census.reference && c.synapses > 0.0 {
             per_synapse = w.dendrite_flops as f64 / c.synapses * c.windows_per_s;
         }

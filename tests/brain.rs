@@ -80,3 +80,43 @@ fn bad_assumptions_are_rejected_with_a_message() {
     census.cell_mut("purkinje").unwrap().synapses = f64::NAN;
     assert!(estimate(&census, &[]).is_err());
 }
+
+#[test]
+fn kurzweil_memory_and_accelerators_follow_their_formulas() {
+    let e = estimate(&Census::essay(), &[]).unwrap();
+    assert_eq!(e.kurzweil_flops_per_s, 2e15, "1e13 synapses × 200 Hz");
+    let bytes: f64 = e
+        .by_cell
+        .iter()
+        .map(|r| r.bytes_per_window as f64 * r.windows_per_s * r.count)
+        .sum();
+    assert_eq!(e.bytes_per_s, bytes);
+    // The Purkinje window moves at least its input, kernel and output once (4 bytes each).
+    let p = e.by_cell.iter().find(|r| r.cell == "purkinje").unwrap();
+    assert!(p.bytes_per_window >= 4 * (500_000 + 50_000 + 500_000));
+    let h100 = &e.accelerators[0];
+    assert_eq!(h100.name, "NVIDIA H100 SXM");
+    assert_eq!(h100.by_flops, e.total_flops_per_s / 67e12);
+    assert_eq!(h100.by_bandwidth, e.bytes_per_s / 3.35e12);
+}
+
+#[test]
+fn the_fft_path_counts_the_dendrites_true_work() {
+    use neuron_nn::DendriteAlgorithm;
+    let mut census = Census::essay();
+    census.dendrite_algorithm = DendriteAlgorithm::Fft;
+    let e = estimate(&census, &[1.8]).unwrap();
+    let p = e.by_cell.iter().find(|r| r.cell == "purkinje").unwrap();
+    // tests/capture.rs derives the 145 072 000 by hand.
+    assert_eq!(p.dendrite_flops_per_window, 145_072_000);
+    assert_eq!(p.flops_per_window, 145_072_000 + 50);
+    // The essay's convention: every synapse at the Purkinje cost per synapse.
+    let per_synapse = 145_072_000.0 / 1e5 * 200.0;
+    assert_eq!(e.essay_flops_per_synapse_s, per_synapse);
+    let total = per_synapse * (1e5 * 1e8 + 15.0 * 5e10);
+    assert!((e.essay_total_flops_per_s - total).abs() / total < 1e-12);
+    // 1.075e21 / 3.1e18: the essay's estimate falls by the Purkinje dendrite's ratio.
+    let direct = estimate(&Census::essay(), &[]).unwrap();
+    let ratio = direct.essay_total_flops_per_s / e.essay_total_flops_per_s;
+    assert!((ratio - 5e10 / 145_072_000.0).abs() < 1e-6 * ratio, "{ratio}");
+}

@@ -112,8 +112,12 @@ fn presets_have_the_documented_sizes_and_parameter_counts() {
     assert_eq!(NeuronConfig::granule().dendrites.kernel, [3, 4, 5]);
     assert_eq!(NeuronConfig::purkinje().dendrites.kernel, [10, 1000, 5]);
     assert_eq!(
-        NeuronConfig::purkinje().init(&device).dendrites.resolved_algorithm(),
-        DendriteAlgorithm::Expanded
+        NeuronConfig::purkinje()
+            .init(&device)
+            .dendrites
+            .plan(1, 5, &device)
+            .algorithm,
+        DendriteAlgorithm::Fft
     );
 }
 
