@@ -6,9 +6,10 @@
 //! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5]
 //! ```
 //!
-//! FLOPs follow the torch convention (2 per multiply-add of matmuls and convolutions only): the
-//! Purkinje dendrite's 5.0e10 plus the soma's 50; backward charges grad-weight and grad-input
-//! (the synapse gains make the dendrites' input need a gradient), 2 × forward.
+//! FLOPs are counted by flop-count on the path each model takes (torch convention plus its FFT
+//! rules): the Purkinje neuron's dendrites take the FFT on flex (1.45e8 FLOPs, not the direct
+//! 5.0e10). The granule rows include the work of `../shared/peers/torch_population.py` (own
+//! inputs, stochastic stages off): run it right before for the side-by-side comparison.
 
 mod common;
 
@@ -16,7 +17,7 @@ use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
 use common::{Backend, median_secs};
-use neuron_nn::{NeuronConfig, PopulationConfig};
+use neuron_nn::{NeuronConfig, Population, PopulationConfig};
 
 /// Time whole cells: one Purkinje neuron and a 4096-cell granule population.
 #[derive(Parser, Debug)]
@@ -28,6 +29,20 @@ struct Cli {
     /// Timed repetitions (median), after one warm-up.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     reps: u64,
+}
+
+/// Counted FLOPs (torch convention plus the FFT rules) of a model's forward, and of its forward +
+/// backward when every parameter needs a gradient (the input needs none).
+fn count(build: impl Fn(&burn::tensor::Device) -> Population, input: [usize; 3]) -> (f64, f64) {
+    let r = flop_count::capture(|cx| {
+        let m = build(cx.device());
+        cx.params(&m);
+        let _ = m.forward(Tensor::<3>::zeros(input, cx.device()));
+    })
+    .expect("the cells capture")
+    .count(&flop_count::Convention::torch());
+    let f = r.forward as f64;
+    (f, f + r.backward_params.expect("parameters declared") as f64)
 }
 
 fn main() {
@@ -66,7 +81,9 @@ fn main() {
     };
 
     let purkinje = NeuronConfig::purkinje();
-    let flops = 5.0e10 + 50.0;
+    let path = purkinje.init(&device).dendrites.plan(1, 5, &device);
+    println!("Purkinje dendrites: {}", path.reason);
+    let (flops, flops_train) = count(|d| purkinje.init(d), [1, 100_000, 5]);
     let cell = purkinje.init(&device).valid();
     let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
     row(
@@ -84,22 +101,13 @@ fn main() {
             let g = cell.forward(x.clone()).sum().backward();
             cell.dendrites.weight.grad(&g).expect("gradient").into_data();
         }),
-        3.0 * flops,
+        flops_train,
     );
 
     // Granule population: FLOPs from our counter (torch convention).
     let cells = 4096;
     let granule = PopulationConfig::new(NeuronConfig::granule(), cells);
-    let counted = flop_count::capture(|cx| {
-        let p = granule.init(cx.device());
-        cx.params(&p);
-        let x = Tensor::<3>::zeros([1, 4 * cells, 5], cx.device());
-        let _ = p.forward(x);
-    })
-    .expect("the granule population captures")
-    .count(&flop_count::Convention::torch());
-    let flops = counted.forward as f64;
-    let flops_bwd = flops + counted.backward_params.expect("parameters declared") as f64;
+    let (flops, flops_bwd) = count(|d| granule.init(d), [1, 4 * cells, 5]);
     let init = std::time::Instant::now();
     let population = granule.init(&device).valid();
     println!(

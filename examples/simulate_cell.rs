@@ -131,8 +131,10 @@ fn main() {
     };
     let done = AtomicU64::new(0);
     let started = Instant::now();
+    // Groups of up to 8 trials in lockstep, enough groups to keep every thread busy.
+    let group = rasters.len().div_ceil(rayon::current_num_threads()).clamp(1, 8);
     let outputs: Vec<_> = rasters
-        .par_chunks(8)
+        .par_chunks(group)
         .map(|group| {
             sim.run_batch_with(group, |trials| {
                 let n = done.fetch_add(trials as u64, Ordering::Relaxed) + trials as u64;

@@ -202,6 +202,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--burn-in", type=float, default=500)
     ap.add_argument("--speed-trials", type=int, default=0, help="also time a batch of N trials on all cores")
+    ap.add_argument("--speed-seconds", type=float, default=10, help="simulated seconds per trial of that batch")
+    ap.add_argument("--skip-accuracy", action="store_true", help="only the speed batch")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "neuron_compare.json"))
     a = ap.parse_args()
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
@@ -210,7 +212,7 @@ def main():
         rows.append(compare(a.trial, a.burn_in))
     else:
         tmp = tempfile.mkdtemp(prefix="biophys-")
-        for preset, flags in [("bs4", []), ("bs4", ["--no-nmda"])]:
+        for preset, flags in [] if a.skip_accuracy else [("bs4", []), ("bs4", ["--no-nmda"])]:
             for table in ([], ["--exact-rates"]) if not flags else ([],):
                 path = os.path.join(tmp, f"{preset}{''.join(flags)}{''.join(table)}.npz")
                 r = rust(a, "--preset", preset, *flags, *table, "--seconds", str(a.seconds), "--seed", str(a.seed),
@@ -223,19 +225,29 @@ def main():
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         if a.speed_trials:
-            n, cores = a.speed_trials, os.cpu_count()
-            r = rust(a, "--preset", "bs4", "--seconds", str(a.seconds), "--seed", str(a.seed),
-                     "--trials", str(n), "--out", os.path.join(tmp, "batch.npz"))
+            n, cores, secs = a.speed_trials, os.cpu_count(), a.speed_seconds
+            args = ["--preset", "bs4", "--seconds", str(secs), "--seed", str(a.seed), "--trials", str(n)]
+            # One core: the Rust batch in lockstep groups of 8, NEURON one trial at a time.
+            os.environ["RAYON_NUM_THREADS"] = "1"
+            r1 = rust(a, *args, "--out", os.path.join(tmp, "one.npz"))
+            del os.environ["RAYON_NUM_THREADS"]
+            r = rust(a, *args, "--out", os.path.join(tmp, "batch.npz"))
             paths = [os.path.join(tmp, f"batch-{i}.npz") for i in range(n)]
+            t0 = time.perf_counter()
+            neuron_worker(paths[0])
+            neuron_one = time.perf_counter() - t0
             t0 = time.perf_counter()
             with mp.Pool(cores) as pool:
                 pool.map(neuron_worker, paths)
             neuron_wall = time.perf_counter() - t0
-            batch = dict(trials=n, cores=cores, seconds_each=a.seconds,
+            batch = dict(trials=n, cores=cores, seconds_each=secs,
+                         rust_one_core_sim_s_per_wall_s=n * secs / r1["wall_seconds"],
+                         neuron_one_core_sim_s_per_wall_s=secs / neuron_one,
                          rust_wall_s=r["wall_seconds"], neuron_wall_s=neuron_wall,
-                         rust_sim_s_per_wall_s=n * a.seconds / r["wall_seconds"],
-                         neuron_sim_s_per_wall_s=n * a.seconds / neuron_wall)
-            batch["speedup"] = batch["rust_sim_s_per_wall_s"] / batch["neuron_sim_s_per_wall_s"]
+                         rust_sim_s_per_wall_s=n * secs / r["wall_seconds"],
+                         neuron_sim_s_per_wall_s=n * secs / neuron_wall)
+            batch["speedup_one_core"] = batch["rust_one_core_sim_s_per_wall_s"] / batch["neuron_one_core_sim_s_per_wall_s"]
+            batch["speedup_all_cores"] = batch["rust_sim_s_per_wall_s"] / batch["neuron_sim_s_per_wall_s"]
             rows.append(dict(batch=batch))
             print(json.dumps(batch), flush=True)
     import neuron

@@ -368,8 +368,20 @@ impl Simulator {
         for chunk in &mut chunks {
             outs.extend(self.integrate::<BATCH>(chunk, None, &mut progress)?);
         }
-        for r in chunks.remainder() {
-            outs.extend(self.integrate::<1>(std::slice::from_ref(r), None, &mut progress)?);
+        // The rest in groups of 4, 2 and 1 (each size its own unrolled loop).
+        let mut rest = chunks.remainder();
+        while !rest.is_empty() {
+            let (group, tail) = match rest.len() {
+                4.. => rest.split_at(4),
+                2..=3 => rest.split_at(2),
+                _ => rest.split_at(1),
+            };
+            outs.extend(match group.len() {
+                4 => self.integrate::<4>(group, None, &mut progress)?,
+                2 => self.integrate::<2>(group, None, &mut progress)?,
+                _ => self.integrate::<1>(group, None, &mut progress)?,
+            });
+            rest = tail;
         }
         Ok(outs)
     }
