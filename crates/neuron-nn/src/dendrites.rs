@@ -47,7 +47,8 @@ pub enum DendriteAlgorithm {
     /// spans, multiplied (one complex product per frequency, input channel and output channel),
     /// and transformed back: O(N log N) instead of the kernel's size per output. The kernel's
     /// spectrum is computed in every forward (no cache: the weight may change between calls).
-    /// Flex and wgpu have the transforms; ndarray has none ([`fft_supported`]).
+    /// Flex and wgpu have the transforms; ndarray has none ([`fft_supported`]). flex's transforms
+    /// are f32-accurate even on f64 tensors (its twiddle tables are f32): about 1e-7 relative.
     Fft,
 }
 
@@ -247,6 +248,10 @@ pub struct DendritesConfig {
     /// Neurons in the layer, each with its own kernel (a grouped convolution). Default 1.
     #[config(default = 1)]
     pub neurons: usize,
+    /// Steps between the kernel's time taps: it spans `(kernel[2] − 1)·dilation + 1` steps with
+    /// `kernel[2]` weights (a long memory, such as NMDA's 70 ms, at a small cost). Default 1.
+    #[config(default = 1)]
+    pub dilation: usize,
     /// Adds a learnable offset per output channel. Default `false` (a passive cable has none).
     #[config(default = false)]
     pub bias: bool,
@@ -271,6 +276,8 @@ pub struct Dendrites {
     pub positions: usize,
     /// Number of dendrites.
     pub dendrites: usize,
+    /// Steps between time taps.
+    pub dilation: usize,
     /// Execution strategy as configured (may be `Auto`).
     #[module(skip)]
     pub algorithm: DendriteAlgorithm,
@@ -290,6 +297,7 @@ impl DendritesConfig {
         check_nonzero(NAME, "channels", self.channels)?;
         check_nonzero(NAME, "out_channels", self.out_channels)?;
         check_nonzero(NAME, "neurons", self.neurons)?;
+        check_nonzero(NAME, "dilation", self.dilation)?;
         for (i, axis) in ["kernel[0] (positions)", "kernel[1] (dendrites)", "kernel[2] (time)"]
             .iter()
             .enumerate()
@@ -338,6 +346,7 @@ impl DendritesConfig {
             channels: self.channels,
             positions: self.positions,
             dendrites: self.dendrites,
+            dilation: self.dilation,
             algorithm: self.algorithm,
         }
     }
@@ -359,7 +368,7 @@ impl Dendrites {
     pub fn plan(&self, batch: usize, time: usize, device: &Device) -> DendritePlan {
         let [n, co, ci, kp, kd, kt] = self.weight.dims();
         let x = [batch, n * ci, self.positions, self.dendrites, time];
-        let w = [n * co, ci, kp, kd, kt];
+        let w = dilated_shape([n * co, ci, kp, kd, kt], self.dilation);
         let backend = crate::backend::Backend::of(device);
         match self.algorithm {
             DendriteAlgorithm::Auto => plan(x, w, backend),
@@ -434,6 +443,7 @@ impl Dendrites {
             x,
             self.weight.val().reshape([n * co, ci, kp, kd, kt]),
             self.bias.as_ref().map(|b| b.val().reshape([n * co])),
+            self.dilation,
             self.algorithm,
         )
     }
@@ -445,10 +455,12 @@ pub fn same_padding(k: usize) -> (usize, usize) {
     (before, k - 1 - before)
 }
 
-/// The dendrite convolution: `same` in positions and dendrites, causal in time.
+/// The dendrite convolution: `same` in positions and dendrites, causal in time, with time taps
+/// `dilation` steps apart.
 ///
-/// `y[b,o,p,d,t] = bias[o] + Σ_{c,i,j,l} w[o,c,i,j,l] · x[b, c, p+i−pp, d+j−pd, t+l−(kt−1)]`
-/// with zeros outside the grid and before time 0 (`pp`, `pd` from [`same_padding`]).
+/// `y[b,o,p,d,t] = bias[o] + Σ_{c,i,j,l} w[o,c,i,j,l] · x[b, c, p+i−pp, d+j−pd, t−(kt−1−l)·δ]`
+/// with zeros outside the grid and before time 0 (`pp`, `pd` from [`same_padding`], `δ` the
+/// dilation): the kernel spans `(kt − 1)·δ + 1` steps with `kt` weights.
 ///
 /// # Shapes
 ///
@@ -460,23 +472,36 @@ pub fn dendrite_conv(
     x: Tensor<5>,
     weight: Tensor<5>,
     bias: Option<Tensor<1>>,
+    dilation: usize,
     algorithm: DendriteAlgorithm,
 ) -> Tensor<5> {
+    if dilation > 1
+        && algorithm.resolve(x.dims(), dilated_shape(weight.dims(), dilation), &x.device()) == DendriteAlgorithm::Fft
+    {
+        // The FFT sees the dilated kernel itself, zeros between the taps.
+        return dendrite_conv(x, dilate_time(weight, dilation), bias, 1, DendriteAlgorithm::Fft);
+    }
     let [out_channels, group_channels, kp, kd, kt] = weight.dims();
+    let reach = (kt - 1) * dilation; // steps back the kernel sees
     let [batch, channels, positions, dendrites, time] = x.dims();
     // As torch: the input's channels are `groups` × the weight's (a population's neurons).
     let groups = channels / group_channels;
     let (pp, pd) = (same_padding(kp), same_padding(kd));
     let device = x.device();
-    match algorithm.resolve(x.dims(), weight.dims(), &device) {
+    match algorithm.resolve(x.dims(), dilated_shape(weight.dims(), dilation), &device) {
         DendriteAlgorithm::Expanded => {
-            // Columns (im2col): cols[b, g, (c, i, l, e), (p, t)] = xpad[b, (g, c), p+i, e, t+l].
+            // Columns (im2col): cols[b, g, (c, i, l, e), (p, t)] = xpad[b, (g, c), p+i, e, t+l·δ].
             let xpad = x
-                .pad([(pp.0, pp.1), (0, 0), (kt - 1, 0)], PadMode::Constant(0.0))
+                .pad([(pp.0, pp.1), (0, 0), (reach, 0)], PadMode::Constant(0.0))
                 .swap_dims(2, 3);
             let taps: Vec<Tensor<6>> = (0..kp)
                 .flat_map(|i| (0..kt).map(move |l| (i, l)))
-                .map(|(i, l)| xpad.clone().narrow(3, i, positions).narrow(4, l, time).unsqueeze_dim(2))
+                .map(|(i, l)| {
+                    xpad.clone()
+                        .narrow(3, i, positions)
+                        .narrow(4, l * dilation, time)
+                        .unsqueeze_dim(2)
+                })
                 .collect();
             let k = group_channels * kp * kt * dendrites;
             let cols = Tensor::cat(taps, 2).reshape([batch, groups, k, positions * time]);
@@ -516,15 +541,30 @@ pub fn dendrite_conv(
             fft_conv(x, weight, bias)
         }
         DendriteAlgorithm::Direct | DendriteAlgorithm::Auto => {
-            let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (kt - 1, 0)], PadMode::Constant(0.0));
+            let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (reach, 0)], PadMode::Constant(0.0));
             conv3d(
                 x,
                 weight,
                 bias,
-                ConvOptions::new([1, 1, 1], [0, 0, 0], [1, 1, 1], groups),
+                ConvOptions::new([1, 1, 1], [0, 0, 0], [1, 1, dilation], groups),
             )
         }
     }
+}
+
+/// The weight shape a dilated kernel occupies: `(kt − 1)·dilation + 1` steps.
+fn dilated_shape([o, c, kp, kd, kt]: [usize; 5], dilation: usize) -> [usize; 5] {
+    [o, c, kp, kd, (kt - 1) * dilation + 1]
+}
+
+/// The kernel with `dilation − 1` zeros between its time taps: `[.., kt]` → `[.., (kt − 1)·δ + 1]`.
+pub fn dilate_time(weight: Tensor<5>, dilation: usize) -> Tensor<5> {
+    let [o, c, kp, kd, kt] = weight.dims();
+    weight
+        .unsqueeze_dim::<6>(5)
+        .pad([(0, 0), (0, dilation - 1)], PadMode::Constant(0.0))
+        .reshape([o, c, kp, kd, kt * dilation])
+        .narrow(4, 0, (kt - 1) * dilation + 1)
 }
 
 /// A complex tensor as its real and imaginary parts.
@@ -630,7 +670,7 @@ pub fn fft_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>) -> Ten
     let og = out_channels / groups;
     if kp == 1 && kd == 1 {
         // No spatial extent to transform: the direct convolution is as cheap.
-        return crate::dendrites::dendrite_conv(x, weight, bias, DendriteAlgorithm::Direct);
+        return crate::dendrites::dendrite_conv(x, weight, bias, 1, DendriteAlgorithm::Direct);
     }
     let device = x.device();
     let fold_time = t <= FFT_FOLD_TIME;
@@ -765,6 +805,17 @@ mod tests {
         [o, _, kp, kd, kt]: [usize; 5],
         bias: Option<&[f64]>,
     ) -> Vec<f64> {
+        reference_dilated(x, [b, c, p, d, t], w, [o, c, kp, kd, kt], bias, 1)
+    }
+
+    fn reference_dilated(
+        x: &[f64],
+        [b, c, p, d, t]: [usize; 5],
+        w: &[f64],
+        [o, _, kp, kd, kt]: [usize; 5],
+        bias: Option<&[f64]>,
+        dilation: usize,
+    ) -> Vec<f64> {
         let (pp, pd) = (same_padding(kp).0 as isize, same_padding(kd).0 as isize);
         let mut y = vec![0.0; b * o * p * d * t];
         for (bi, oi, pi, di, ti) in itertools(b, o, p, d, t) {
@@ -776,7 +827,7 @@ mod tests {
                             let (xp, xd, xt) = (
                                 pi as isize + i as isize - pp,
                                 di as isize + j as isize - pd,
-                                ti as isize + l as isize - (kt as isize - 1),
+                                ti as isize - ((kt - 1 - l) * dilation) as isize,
                             );
                             if xp < 0 || xp >= p as isize || xd < 0 || xd >= d as isize || xt < 0 {
                                 continue;
@@ -848,11 +899,59 @@ mod tests {
                     if !fft_supported(&device) && alg == DendriteAlgorithm::Fft {
                         continue;
                     }
-                    let got = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg);
+                    let got = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), 1, alg);
                     assert_close(got, want.clone(), 1e-5, &format!("{name} case {n} {alg:?}"));
                 }
             }
         }
+    }
+
+    #[test]
+    fn dilated_time_taps_match_the_definition_on_every_path() {
+        let _lock = seed_lock();
+        let device = Device::flex();
+        // A short window (the FFT folds time) and a long one (it transforms time).
+        for (xs, kernel, dilation) in [([1, 2, 4, 5, 9], [3, 5, 3], 2), ([2, 1, 3, 4, 40], [2, 4, 4], 5)] {
+            let o = 2;
+            let x = uniform(xs, 60, &device);
+            let w = uniform([o, xs[1], kernel[0], kernel[1], kernel[2]], 61, &device);
+            let want = reference_dilated(
+                &values(x.clone()),
+                xs,
+                &values(w.clone()),
+                [o, xs[1], kernel[0], kernel[1], kernel[2]],
+                None,
+                dilation,
+            );
+            let want = Tensor::<5>::from_data(
+                TensorData::new(
+                    want.iter().map(|&v| v as f32).collect(),
+                    [xs[0], o, xs[2], xs[3], xs[4]],
+                ),
+                &device,
+            );
+            for alg in [
+                DendriteAlgorithm::Direct,
+                DendriteAlgorithm::Expanded,
+                DendriteAlgorithm::Fft,
+            ] {
+                let got = dendrite_conv(x.clone(), w.clone(), None, dilation, alg);
+                assert_close(
+                    got,
+                    want.clone(),
+                    1e-5,
+                    &format!("{alg:?} dilation {dilation}, T = {}", xs[4]),
+                );
+            }
+        }
+        let d = DendritesConfig::new(4, 5, [1, 1, 4]).with_dilation(10).init(&device);
+        assert_eq!(d.dilation, 10);
+        assert!(
+            DendritesConfig::new(4, 5, [1, 1, 4])
+                .with_dilation(0)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
@@ -866,7 +965,7 @@ mod tests {
                     let x = uniform(xs, 10 + n as u64, &device).require_grad();
                     let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device).require_grad();
                     let b = uniform([o], 30 + n as u64, &device).require_grad();
-                    let loss = (dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg) * probe.clone()).sum();
+                    let loss = (dendrite_conv(x.clone(), w.clone(), Some(b.clone()), 1, alg) * probe.clone()).sum();
                     let g = loss.backward();
                     (x.grad(&g).unwrap(), w.grad(&g).unwrap(), b.grad(&g).unwrap())
                 };
@@ -898,12 +997,13 @@ mod tests {
             DendriteAlgorithm::Expanded,
             DendriteAlgorithm::Fft,
         ] {
-            let grouped = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), alg);
+            let grouped = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), 1, alg);
             for gi in 0..g {
                 let one = dendrite_conv(
                     x.clone().narrow(1, gi * c, c),
                     w.clone().narrow(0, gi * o, o),
                     Some(b.clone().narrow(0, gi * o, o)),
+                    1,
                     DendriteAlgorithm::Direct,
                 );
                 assert_close(

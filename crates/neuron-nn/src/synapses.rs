@@ -32,6 +32,14 @@ pub enum SynapseMode {
         /// For each site, the index of the input axon it listens to.
         map: Vec<usize>,
     },
+    /// Input synapse `i` sits on site `sites[i]`, and a site sums the synapses placed on it,
+    /// times its own gain: a reconstructed cell's synapses laid onto the grid (several may share
+    /// a site, a site may have none). The gains belong to sites, not to synapses, so the same
+    /// weights run a trial with another placement (the same cell, other random synapses).
+    Placed {
+        /// For each input synapse, the site it sits on.
+        sites: Vec<usize>,
+    },
 }
 
 /// Configuration of [`Synapses`].
@@ -99,6 +107,28 @@ impl SynapsesConfig {
                     return Err(ConfigError::Inconsistent {
                         module: NAME,
                         message: format!("site {s} maps to input {i}, but there are only {} inputs", self.inputs),
+                    });
+                }
+                Ok(())
+            }
+            SynapseMode::Placed { sites } => {
+                if sites.len() != self.inputs {
+                    return Err(ConfigError::Inconsistent {
+                        module: NAME,
+                        message: format!(
+                            "placed mode needs one site per input synapse: {} inputs, {} sites given",
+                            self.inputs,
+                            sites.len()
+                        ),
+                    });
+                }
+                if let Some((i, &s)) = sites.iter().enumerate().find(|(_, s)| **s >= self.sites) {
+                    return Err(ConfigError::Inconsistent {
+                        module: NAME,
+                        message: format!(
+                            "synapse {i} is placed on site {s}, but there are only {} sites",
+                            self.sites
+                        ),
                     });
                 }
                 Ok(())
@@ -180,6 +210,7 @@ impl Synapses {
             SynapseMode::Dense => synapses_dense(x, w),
             SynapseMode::OneToOne => synapses_gain(x, w),
             mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, self.inputs), w),
+            SynapseMode::Placed { sites } => synapses_gain(place_inputs(x, sites, self.sites), w),
         })
     }
 }
@@ -241,6 +272,44 @@ pub fn site_inputs(x: Tensor<3>, mode: &SynapseMode, inputs: usize) -> Tensor<3>
     }
 }
 
+/// Placed synapses summed per site (axis 1): `y[b, (n,) s, t] = Σ_{i: sites[i] = s} x[b, (n,) i, t]`.
+/// With one input block per neuron (`[batch, neurons · inputs, time]`), each neuron's sites sum
+/// its own block.
+///
+/// # Shapes
+///
+/// - x: `[batch, blocks · inputs, time]`
+/// - output: `[batch, blocks · n_sites, time]`
+pub fn place_inputs(x: Tensor<3>, sites: &[usize], n_sites: usize) -> Tensor<3> {
+    let [b, c, t] = x.dims();
+    let inputs = sites.len();
+    let blocks = c / inputs;
+    let mut on_site = vec![Vec::new(); n_sites];
+    for (i, &s) in sites.iter().enumerate() {
+        on_site[s].push(i);
+    }
+    let slots = on_site.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    // Every site gathers `slots` inputs; missing ones read an appended row of zeros.
+    let zero = (blocks * inputs) as i64;
+    let idx: Vec<i64> = (0..blocks)
+        .flat_map(|n| {
+            on_site
+                .iter()
+                .flat_map(move |list| (0..slots).map(move |j| list.get(j).map_or(zero, |&i| (n * inputs + i) as i64)))
+        })
+        .collect();
+    let len = idx.len();
+    let device = x.device();
+    let x = Tensor::cat(vec![x, Tensor::zeros([b, 1, t], &device)], 1);
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), &device);
+    let gathered = x.select(1, idx).reshape([b, blocks * n_sites, slots, t]);
+    if slots == 1 {
+        gathered.reshape([b, blocks * n_sites, t])
+    } else {
+        gathered.sum_dim(2).reshape([b, blocks * n_sites, t])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +362,15 @@ mod tests {
                         .with_neurons(neurons)
                         .init(&device);
                     check(&mapped, &|w, b, n, s, t| w[n * 4 + s] * at(b, n, map[s], t));
+                    // Inputs 0 and 2 share site 1, input 1 sits on site 3, sites 0 and 2 are empty.
+                    let sites = vec![1, 3, 1];
+                    let placed = SynapsesConfig::new(3, 4)
+                        .with_mode(SynapseMode::Placed { sites: sites.clone() })
+                        .with_neurons(neurons)
+                        .init(&device);
+                    check(&placed, &|w, b, n, s, t| {
+                        w[n * 4 + s] * (0..3).filter(|&i| sites[i] == s).map(|i| at(b, n, i, t)).sum::<f64>()
+                    });
                 }
             }
         }
@@ -322,6 +400,24 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(e.to_string().contains("one entry per site"), "{e}");
+        let e = SynapsesConfig::new(3, 2)
+            .with_mode(SynapseMode::Placed { sites: vec![0, 2, 1] })
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("synapse 1 is placed on site 2, but there are only 2 sites"),
+            "{e}"
+        );
+        let e = SynapsesConfig::new(3, 2)
+            .with_mode(SynapseMode::Placed { sites: vec![0] })
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("one site per input synapse: 3 inputs, 1 sites given"),
+            "{e}"
+        );
         assert_eq!(
             SynapsesConfig::new(0, 2).validate().unwrap_err(),
             ConfigError::Zero {

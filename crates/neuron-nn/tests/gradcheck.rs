@@ -8,7 +8,7 @@ use neuron_nn::dendrites::dendrite_conv;
 use neuron_nn::dendritic_spike::dendritic_spike;
 use neuron_nn::soma::causal_filter;
 use neuron_nn::summation::{bistable, dendrite_rates, sublinear, superlinear};
-use neuron_nn::synapses::{SynapseMode, site_inputs, synapses_dense, synapses_gain};
+use neuron_nn::synapses::{SynapseMode, place_inputs, site_inputs, synapses_dense, synapses_gain};
 use neuron_nn::{DendriteAlgorithm, RateFunction, axon::axon};
 
 fn f64_devices() -> Vec<(&'static str, Device)> {
@@ -49,12 +49,29 @@ fn check(name: &str, args: Vec<Vec<f64>>, f: impl Fn(&[Tensor<1>]) -> Tensor<1>)
 /// differ from the exact ones by ~1e-8; flex's agree to 1e-16), which swamps a 1e-6 step.
 /// Stages through a sigmoid use a 1e-3 step and a 1e-4 tolerance there.
 fn check_with(name: &str, args: Vec<Vec<f64>>, f: impl Fn(&[Tensor<1>]) -> Tensor<1>, uses_sigmoid: bool) {
-    for (dev_name, device) in f64_devices() {
-        let (h, tol) = if uses_sigmoid && dev_name == "ndarray" {
-            (1e-3, 1e-4)
-        } else {
-            (1e-6, 1e-6)
-        };
+    let devices = f64_devices();
+    let steps = devices
+        .into_iter()
+        .map(|(n, d)| {
+            let step = if uses_sigmoid && n == "ndarray" {
+                (1e-3, 1e-4)
+            } else {
+                (1e-6, 1e-6)
+            };
+            (n, d, step)
+        })
+        .collect();
+    check_on(name, args, f, steps)
+}
+
+/// [`check`] on the given devices, each with its finite-difference step and tolerance.
+fn check_on(
+    name: &str,
+    args: Vec<Vec<f64>>,
+    f: impl Fn(&[Tensor<1>]) -> Tensor<1>,
+    devices: Vec<(&'static str, Device, (f64, f64))>,
+) {
+    for (dev_name, device, (h, tol)) in devices {
         let ad = device.clone().autodiff();
         let tensors: Vec<Tensor<1>> = args.iter().map(|a| flat(a, &ad).require_grad()).collect();
         assert_eq!(tensors[0].dtype(), burn::tensor::DType::F64, "gradient checks need f64");
@@ -137,21 +154,47 @@ fn synapses() {
 }
 
 #[test]
-fn dendrites_on_both_paths() {
-    for alg in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded] {
-        check(
-            &format!("Dendrites {alg:?}"),
-            vec![data(2 * 3 * 5 * 4, 4), data(2 * 2 * 2 * 5 * 3, 5), data(2, 6)],
-            |a| {
-                let y = dendrite_conv(
-                    a[0].clone().reshape([1, 2, 3, 5, 4]),
-                    a[1].clone().reshape([2, 2, 2, 5, 3]),
-                    Some(a[2].clone()),
-                    alg,
-                );
-                project(y, 7)
-            },
-        );
+fn dendrites_on_every_path() {
+    for alg in [
+        DendriteAlgorithm::Direct,
+        DendriteAlgorithm::Expanded,
+        DendriteAlgorithm::Fft,
+    ] {
+        // ndarray has no Fourier transforms: the FFT path is checked on flex. flex's FFT is
+        // f32-accurate even on f64 tensors (f32 twiddle tables, ~1e-7 relative), which swamps a
+        // 1e-6 step; the function is linear in each argument, so a 1e-2 step costs no accuracy.
+        let devices: Vec<_> = f64_devices()
+            .into_iter()
+            .filter(|(name, _)| alg != DendriteAlgorithm::Fft || *name == "flex")
+            .map(|(n, d)| {
+                (
+                    n,
+                    d,
+                    if alg == DendriteAlgorithm::Fft {
+                        (1e-2, 1e-4)
+                    } else {
+                        (1e-6, 1e-6)
+                    },
+                )
+            })
+            .collect();
+        for dilation in [1, 2] {
+            check_on(
+                &format!("Dendrites {alg:?}, dilation {dilation}"),
+                vec![data(2 * 3 * 5 * 6, 4), data(2 * 2 * 2 * 5 * 3, 5), data(2, 6)],
+                |a| {
+                    let y = dendrite_conv(
+                        a[0].clone().reshape([1, 2, 3, 5, 6]),
+                        a[1].clone().reshape([2, 2, 2, 5, 3]),
+                        Some(a[2].clone()),
+                        dilation,
+                        alg,
+                    );
+                    project(y, 7)
+                },
+                devices.clone(),
+            );
+        }
     }
 }
 
