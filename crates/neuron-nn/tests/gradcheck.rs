@@ -150,6 +150,15 @@ fn synapses() {
                 project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1])), 3)
             },
         );
+        // Inputs 0 and 2 share site 1; site 0 holds input 1.
+        check(
+            &format!("Synapses placed ×{n}"),
+            vec![data(2 * blocks * 3 * 4, 1), data(n * 2, 2)],
+            |a| {
+                let sites = place_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &[1, 0, 1], 2);
+                project(synapses_gain(sites, a[1].clone().reshape([n, 2, 1])), 3)
+            },
+        );
     }
 }
 
