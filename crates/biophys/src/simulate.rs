@@ -117,6 +117,9 @@ impl Block {
     }
 }
 
+/// FLOPs of one `exp`: range reduction (6), a degree-13 Horner polynomial (26), the scale (1).
+pub const EXP_FLOPS: f64 = 33.0;
+
 /// `e^x` for |x| ≤ 700 to within 2 ulp, in plain arithmetic so that loops over a batch's trials
 /// vectorise (libm's `exp` is a call per element): x = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite),
 /// `e^r` by its Taylor series to degree 13 (remainder below 1e-17), `2^k` built in the exponent
@@ -332,6 +335,25 @@ impl Simulator {
     /// State pairs advanced per step (receptor × node combinations that hold a synapse).
     pub fn synaptic_states(&self) -> usize {
         self.lumps.len()
+    }
+
+    /// Floating-point operations per simulated millisecond, derived from the step loop (not
+    /// measured): each `+ − × ÷` counts 1 and an `exp` [`EXP_FLOPS`] (the polynomial this crate
+    /// evaluates); nodes include the zero-area section ends. Per step: the leak and axial currents (3 per node, 4 per axial link), each `hh`
+    /// node (20 for its currents, 20 for the table lookup, 42 per gate update of m, h, n), each
+    /// synaptic state pair (5 for its current, 50 with the magnesium block, 4 for the decay),
+    /// the Hines solve (8 per link + 1) and the voltage update (1 per node); per event, 2 per
+    /// receptor it drives. `events_per_ms`: input spikes per ms over all synapses.
+    pub fn flops_per_ms(&self, events_per_ms: f64) -> f64 {
+        let n = self.tree.len() as f64;
+        let links = n - 1.0;
+        let blocked = self.lumps.iter().filter(|l| l.block.is_some()).count() as f64;
+        let plain = self.lumps.len() as f64 - blocked;
+        let hh = self.hh.len() as f64 * (20.0 + 20.0 + 3.0 * (9.0 + EXP_FLOPS));
+        let lumps = plain * 5.0 + blocked * (17.0 + EXP_FLOPS) + self.lumps.len() as f64 * 4.0;
+        let step = 3.0 * n + 4.0 * links + hh + lumps + 8.0 * links + 1.0 + n;
+        let per_event = self.targets.len() as f64 / self.synapses.max(1) as f64 * 2.0;
+        step * self.steps_per_ms as f64 + events_per_ms * per_event
     }
 
     /// Time steps per simulated millisecond.
@@ -597,6 +619,33 @@ mod tests {
         }
         assert!(worst < 4.5e-16, "relative error {worst:e} (2 ulp is 4.4e-16)");
         assert_eq!(exp(0.0), 1.0);
+    }
+
+    #[test]
+    fn flops_per_ms_by_hand() {
+        // A lone hh soma with one GABA_A synapse. Its tree has 3 nodes (the centre and two
+        // zero-area ends) and 2 links. Per step: 3·3 (leak) + 4·2 (axial) + 166 (hh: 20
+        // currents, 20 table, 3 × 42 gates) + 9 (one state pair: 5 current, 4 decay)
+        // + 8·2 + 1 (Hines) + 3 (voltage) = 212, 40 steps per ms; an event adds 2 (A and B).
+        let mut cell = CellConfig::bs4();
+        cell.sections.truncate(1);
+        cell.placement.dendritic_excitatory = 0;
+        cell.placement.dendritic_inhibitory = 0;
+        cell.placement.somatic_inhibitory = 1;
+        let s = Synapses::place(&cell);
+        let sim = Simulator::new(&cell, &s, &SimConfig::default()).unwrap();
+        assert_eq!(sim.flops_per_ms(0.0), 212.0 * 40.0);
+        assert_eq!(sim.flops_per_ms(1.5), 212.0 * 40.0 + 3.0);
+        // The magnesium block makes NMDA's state pairs dearer than AMPA's.
+        let cell = CellConfig::bs4();
+        let s = Synapses::place(&cell);
+        let sim = Simulator::new(&cell, &s, &SimConfig::default()).unwrap();
+        let with_nmda = sim.flops_per_ms(0.0);
+        let cell = cell.without_nmda();
+        let no_nmda = Simulator::new(&cell, &s, &SimConfig::default())
+            .unwrap()
+            .flops_per_ms(0.0);
+        assert!(with_nmda > no_nmda, "NMDA adds work: {with_nmda} vs {no_nmda}");
     }
 
     #[test]
