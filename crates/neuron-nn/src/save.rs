@@ -34,13 +34,20 @@ pub enum LoadError {
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
 /// renamed over `path`. Readers see the old file or the new one, never a half-written one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The file is readable by all (0644 on Unix), as `File::create` would make it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        // tempfile creates 0600: a report or a model is not a secret.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -243,6 +250,15 @@ mod tests {
         save_with_config(&AxonConfig::new(3), &axon(&device), &path).unwrap();
         let good = std::fs::read(&path).unwrap();
         assert!(load(&path).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode, 0o644,
+                "saved files are readable by all, as File::create makes them"
+            );
+        }
         // Bad magic.
         let mut bad = good.clone();
         bad[0] = b'X';

@@ -26,6 +26,7 @@
 pub mod cable;
 pub mod checkpoint;
 pub mod data;
+pub mod fit;
 pub mod learners;
 pub mod plot;
 pub mod report;
@@ -37,17 +38,4 @@ pub use learners::{Learner, Learners};
 pub use report::{LearnerReport, Report, evaluate};
 pub use session::{Progress, Session, TrainConfig, TrainError};
 
-/// Writes `bytes` to `path` atomically (a temporary file beside it, synced, then renamed):
-/// reports and plots are whole or absent, never half-written.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use neuron_nn::save::write_atomic;

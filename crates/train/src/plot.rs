@@ -10,12 +10,12 @@ use crate::report::Report;
 
 const COLOURS: [RGBColor; 2] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200)];
 
-fn draw_err<E: std::error::Error>(e: E) -> std::io::Error {
+pub(crate) fn draw_err<E: std::error::Error>(e: E) -> std::io::Error {
     std::io::Error::other(format!("plotting: {e}"))
 }
 
 /// Renders with `draw` into an SVG string, then writes it to `path` atomically.
-fn svg(
+pub(crate) fn svg(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> std::io::Result<()>,

@@ -1,0 +1,169 @@
+//! The two baselines: a temporal convnet in Beniaguev et al.'s style (a causal `Conv1d` stack
+//! over the raster) and the linear-nonlinear model (one causal filter per synapse, summed into
+//! one drive; a sigmoid of an affine map of it for spikes, in the loss, and another affine map
+//! for voltage), the floor any convnet must clear.
+//!
+//! Both read synapses by raster row: their input channels are synapse indices, so they only
+//! score trials with the placement they were trained on.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::PaddingConfig1d;
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use neuron_nn::ConfigError;
+use neuron_nn::error::check_nonzero;
+
+/// A causal convolution: `kernel` taps `dilation` apart, left padding only.
+fn causal(inputs: usize, outputs: usize, kernel: usize, dilation: usize, device: &Device) -> Conv1d {
+    Conv1dConfig::new(inputs, outputs, kernel)
+        .with_dilation(dilation)
+        .with_padding(PaddingConfig1d::Explicit((kernel - 1) * dilation, 0))
+        .init(device)
+}
+
+/// Configuration of [`TemporalConvNet`].
+#[derive(Config, Debug, PartialEq)]
+pub struct TcnConfig {
+    /// Input synapses (raster rows).
+    pub synapses: usize,
+    /// Channels of every hidden layer.
+    pub width: usize,
+    /// Hidden layers (the first reads the raster).
+    pub layers: usize,
+    /// Taps of the first layer. Default 35 (Beniaguev et al.'s NMDA network).
+    #[config(default = 35)]
+    pub first_kernel: usize,
+    /// Taps of the later layers. Default 5.
+    #[config(default = 5)]
+    pub kernel: usize,
+    /// Steps between the later layers' taps. Default 2.
+    #[config(default = 2)]
+    pub dilation: usize,
+}
+
+/// Causal `Conv1d` layers with ReLU, then a 1×1 convolution to (spike logit, voltage).
+#[derive(Module, Debug)]
+pub struct TemporalConvNet {
+    /// The hidden layers.
+    pub layers: Vec<Conv1d>,
+    /// Hidden channels → 2 outputs.
+    pub head: Conv1d,
+}
+
+impl TcnConfig {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        const NAME: &str = "TcnConfig";
+        for (field, v) in [
+            ("synapses", self.synapses),
+            ("width", self.width),
+            ("layers", self.layers),
+            ("first_kernel", self.first_kernel),
+            ("kernel", self.kernel),
+            ("dilation", self.dilation),
+        ] {
+            check_nonzero(NAME, field, v)?;
+        }
+        Ok(())
+    }
+
+    /// Milliseconds of input before an output that it depends on.
+    pub fn reach(&self) -> usize {
+        self.first_kernel - 1 + (self.layers - 1) * (self.kernel - 1) * self.dilation
+    }
+
+    /// Builds the network.
+    pub fn init(&self, device: &Device) -> Result<TemporalConvNet, ConfigError> {
+        self.validate()?;
+        let mut layers = vec![causal(self.synapses, self.width, self.first_kernel, 1, device)];
+        for _ in 1..self.layers {
+            layers.push(causal(self.width, self.width, self.kernel, self.dilation, device));
+        }
+        Ok(TemporalConvNet {
+            layers,
+            head: causal(self.width, 2, 1, 1, device),
+        })
+    }
+}
+
+impl TemporalConvNet {
+    /// Input raster to (spike logit, normalised voltage).
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, synapses, time]`
+    /// - output: `[batch, 2, time]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let h = self.layers.iter().fold(x, |h, layer| relu(layer.forward(h)));
+        self.head.forward(h)
+    }
+
+    /// Input synapses it reads.
+    pub fn synapses(&self) -> usize {
+        self.layers[0].weight.dims()[1]
+    }
+}
+
+/// Configuration of [`LinearNonlinear`].
+#[derive(Config, Debug, PartialEq)]
+pub struct LinearNonlinearConfig {
+    /// Input synapses (raster rows).
+    pub synapses: usize,
+    /// Length of each synapse's filter, ms. Default 80 (NMDA's decay and more).
+    #[config(default = 80)]
+    pub kernel: usize,
+}
+
+/// One causal filter per synapse, summed into a drive `u`; then `a·u + b` is the spike logit
+/// (through a sigmoid in the loss) and `c·u + d` the voltage.
+#[derive(Module, Debug)]
+pub struct LinearNonlinear {
+    /// `[1, synapses, kernel]` filters (no offset: the maps below have theirs).
+    pub filters: Conv1d,
+    /// The two affine maps of the drive, `[2, 1, 1]` with offsets.
+    pub head: Conv1d,
+}
+
+impl LinearNonlinearConfig {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero("LinearNonlinearConfig", "synapses", self.synapses)?;
+        check_nonzero("LinearNonlinearConfig", "kernel", self.kernel)
+    }
+
+    /// Milliseconds of input before an output that it depends on.
+    pub fn reach(&self) -> usize {
+        self.kernel - 1
+    }
+
+    /// Builds the model.
+    pub fn init(&self, device: &Device) -> Result<LinearNonlinear, ConfigError> {
+        self.validate()?;
+        Ok(LinearNonlinear {
+            filters: Conv1dConfig::new(self.synapses, 1, self.kernel)
+                .with_padding(PaddingConfig1d::Explicit(self.kernel - 1, 0))
+                .with_bias(false)
+                .init(device),
+            head: causal(1, 2, 1, 1, device),
+        })
+    }
+}
+
+impl LinearNonlinear {
+    /// Input raster to (spike logit, normalised voltage).
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, synapses, time]`
+    /// - output: `[batch, 2, time]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.head.forward(self.filters.forward(x))
+    }
+
+    /// Input synapses it reads.
+    pub fn synapses(&self) -> usize {
+        self.filters.weight.dims()[1]
+    }
+}

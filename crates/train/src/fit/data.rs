@@ -1,0 +1,225 @@
+//! Training and held-out trials from `biophys`, cached as `.npz` files keyed by everything that
+//! made them: a fresh machine simulates what it lacks, and a changed parameter makes new files.
+
+use std::path::{Path, PathBuf};
+
+use biophys::{CellConfig, Raster, SimConfig, Simulator, Synapses, Trial, generate};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// NeuronIO's clip: somatic voltage above this (spikes) is set to it for voltage targets and
+/// metrics, mV.
+pub const CLIP_MV: f64 = -55.0;
+
+/// Which trials, from which cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataConfig {
+    /// The biophysical cell (its placement seed fixes the synapses).
+    pub cell: CellConfig,
+    /// Seeds of the training trials.
+    pub train_seeds: Vec<u64>,
+    /// Seeds of the held-out trials (never trained on).
+    pub test_seeds: Vec<u64>,
+    /// Simulated seconds per trial.
+    pub seconds: f64,
+    /// The simulator's numerics.
+    pub sim: SimConfig,
+    /// Where trials are cached.
+    pub cache: PathBuf,
+}
+
+impl DataConfig {
+    /// The data: seeds 1–20 × 30 s for training, 101–104 × 30 s held out.
+    pub fn standard(cell: CellConfig, cache: impl Into<PathBuf>) -> Self {
+        Self {
+            cell,
+            train_seeds: (1..=20).collect(),
+            test_seeds: (101..=104).collect(),
+            seconds: 30.0,
+            sim: SimConfig::default(),
+            cache: cache.into(),
+        }
+    }
+
+    /// FNV-1a of what makes a trial besides its seed (cell, length, numerics, simulator
+    /// version): part of every cached file's name.
+    pub fn key(&self) -> u64 {
+        let what = serde_json::json!({
+            "cell": self.cell,
+            "seconds": self.seconds,
+            "sim": self.sim,
+            "biophys": biophys_version(),
+        });
+        let bytes = serde_json::to_vec(&what).expect("serialises");
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The cache file of the trial with `seed`.
+    pub fn path(&self, seed: u64) -> PathBuf {
+        self.cache
+            .join(format!("{}-{:016x}-seed{seed}.npz", self.cell.name, self.key()))
+    }
+}
+
+fn biophys_version() -> &'static str {
+    // biophys and train share the workspace version.
+    env!("CARGO_PKG_VERSION")
+}
+
+/// One trial in memory: input raster, output spikes and somatic voltage every ms.
+#[derive(Debug, Clone)]
+pub struct TrialData {
+    /// The seed that generated it.
+    pub seed: u64,
+    /// The synapses (rows of the raster).
+    pub synapses: Synapses,
+    /// Input spikes, `[synapses, ms]`.
+    pub raster: Raster,
+    /// 1 where the soma spiked in that ms.
+    pub spikes: Vec<i8>,
+    /// Somatic voltage at the start of each ms, mV (not clipped).
+    pub voltage: Vec<f64>,
+}
+
+impl TrialData {
+    /// From a trial file (a simulated one: it must hold the output).
+    pub fn from_trial(t: Trial, seed: u64, path: &Path) -> Result<Self, biophys::BiophysError> {
+        let output = t.output.ok_or_else(|| biophys::BiophysError::Format {
+            path: path.into(),
+            message: "no simulated output (v_soma_1ms, y_spike): simulate the trial first".into(),
+        })?;
+        Ok(Self {
+            seed,
+            synapses: t.synapses,
+            raster: t.raster,
+            spikes: output.y_spike,
+            voltage: output.v_soma_1ms,
+        })
+    }
+
+    /// Milliseconds.
+    pub fn ms(&self) -> usize {
+        self.raster.ms
+    }
+}
+
+/// Training and held-out trials.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// What made them.
+    pub config: DataConfig,
+    /// Training trials.
+    pub train: Vec<TrialData>,
+    /// Held-out trials.
+    pub test: Vec<TrialData>,
+    /// How many were simulated now (the rest came from the cache).
+    pub simulated: usize,
+}
+
+/// Loads every trial of `config` from the cache, simulating (on every core, in lockstep
+/// batches) the ones that are missing and saving them. `progress(done, total)` after each.
+pub fn load_or_simulate(
+    config: &DataConfig,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Dataset, biophys::BiophysError> {
+    let seeds: Vec<u64> = config.train_seeds.iter().chain(&config.test_seeds).copied().collect();
+    std::fs::create_dir_all(&config.cache).map_err(|source| biophys::BiophysError::Io {
+        path: config.cache.clone(),
+        source,
+    })?;
+    let missing: Vec<u64> = seeds.iter().copied().filter(|&s| !config.path(s).exists()).collect();
+    if !missing.is_empty() {
+        let synapses = Synapses::place(&config.cell);
+        let sim = Simulator::new(&config.cell, &synapses, &config.sim)?;
+        let ms = (config.seconds * 1000.0).round() as usize;
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let groups: Vec<&[u64]> = missing.chunks(8).collect();
+        let results: Vec<Result<(), biophys::BiophysError>> = groups
+            .par_iter()
+            .map(|group| {
+                let rasters: Vec<Raster> = group
+                    .iter()
+                    .map(|&s| generate(&config.cell.inputs, &synapses, ms, s))
+                    .collect();
+                let outputs = sim.run_batch(&rasters)?;
+                for ((&seed, raster), output) in group.iter().zip(rasters).zip(outputs) {
+                    let meta = serde_json::json!({
+                        "cell": config.cell,
+                        "sim": config.sim,
+                        "seed": seed,
+                        "ms": ms,
+                        "key": format!("{:016x}", config.key()),
+                    });
+                    Trial {
+                        synapses: synapses.clone(),
+                        raster,
+                        output: Some(output),
+                        sites: Vec::new(),
+                        meta,
+                    }
+                    .save(config.path(seed))?;
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(())
+            })
+            .collect();
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
+        progress(done.into_inner(), seeds.len());
+    }
+    let load = |&seed: &u64| {
+        let path = config.path(seed);
+        TrialData::from_trial(Trial::load(&path)?, seed, &path)
+    };
+    let train = config.train_seeds.par_iter().map(load).collect::<Result<Vec<_>, _>>()?;
+    let test = config.test_seeds.par_iter().map(load).collect::<Result<Vec<_>, _>>()?;
+    progress(seeds.len(), seeds.len());
+    Ok(Dataset {
+        config: config.clone(),
+        train,
+        test,
+        simulated: missing.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(cache: &Path) -> DataConfig {
+        DataConfig {
+            train_seeds: vec![1, 2],
+            test_seeds: vec![9],
+            seconds: 0.3,
+            ..DataConfig::standard(CellConfig::bs4(), cache)
+        }
+    }
+
+    #[test]
+    fn the_cache_is_reused_and_rebuilt_when_a_parameter_changes() {
+        let dir = std::env::temp_dir().join(format!("fit-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = small(&dir);
+        let first = load_or_simulate(&config, |_, _| {}).unwrap();
+        assert_eq!(first.simulated, 3);
+        assert_eq!((first.train.len(), first.test.len()), (2, 1));
+        assert_eq!(first.train[0].ms(), 300);
+        let again = load_or_simulate(&config, |_, _| {}).unwrap();
+        assert_eq!(again.simulated, 0, "all three from the cache");
+        assert_eq!(again.train[1].voltage, first.train[1].voltage);
+        // Another cell parameter: another key, new files.
+        let mut other = config.clone();
+        other.cell.sections[1].diam = 1.5;
+        assert_ne!(other.key(), config.key());
+        assert_eq!(load_or_simulate(&other, |_, _| {}).unwrap().simulated, 3);
+        // Another length too.
+        let longer = DataConfig {
+            seconds: 0.4,
+            ..config.clone()
+        };
+        let d = load_or_simulate(&longer, |_, _| {}).unwrap();
+        assert_eq!((d.simulated, d.train[0].ms()), (3, 400));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

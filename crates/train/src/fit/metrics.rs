@@ -1,0 +1,202 @@
+//! How the field scores a fitted neuron (Beniaguev, Segev & London 2021; the ELM neuron 2024):
+//! spike prediction by ROC AUC over all 1 ms bins and the true-positive rate at 1 % false
+//! positives; somatic voltage (clipped at −55 mV) by RMS error and explained variance.
+
+/// Why a metric cannot be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetricError {
+    /// Scores and labels (or predictions and targets) differ in length.
+    #[error("metrics: {what}: {a} values against {b}")]
+    Length {
+        /// Which metric.
+        what: &'static str,
+        /// First length.
+        a: usize,
+        /// Second length.
+        b: usize,
+    },
+    /// A ROC curve needs both classes.
+    #[error("metrics: ROC needs spikes and non-spikes; these {n} bins have only {class}")]
+    OneClass {
+        /// Bins given.
+        n: usize,
+        /// The class present.
+        class: &'static str,
+    },
+    /// A score or value is NaN.
+    #[error("metrics: {what}: value {index} is NaN")]
+    NotANumber {
+        /// Which metric.
+        what: &'static str,
+        /// Where.
+        index: usize,
+    },
+}
+
+fn same_length(what: &'static str, a: usize, b: usize) -> Result<(), MetricError> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(MetricError::Length { what, a, b })
+    }
+}
+
+fn no_nan(what: &'static str, v: &[f64]) -> Result<(), MetricError> {
+    match v.iter().position(|x| x.is_nan()) {
+        Some(index) => Err(MetricError::NotANumber { what, index }),
+        None => Ok(()),
+    }
+}
+
+/// Area under the ROC curve: the probability that a random positive bin scores above a random
+/// negative one, ties counting one half (the Mann–Whitney U statistic with average ranks).
+pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
+    same_length("roc_auc", scores.len(), labels.len())?;
+    no_nan("roc_auc", scores)?;
+    let pos = labels.iter().filter(|l| **l).count();
+    let neg = labels.len() - pos;
+    if pos == 0 || neg == 0 {
+        return Err(MetricError::OneClass {
+            n: labels.len(),
+            class: if pos == 0 { "non-spikes" } else { "spikes" },
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Sum of the positives' ranks (1-based), tied runs sharing their average rank.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        let average = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += average * order[i..=j].iter().filter(|&&k| labels[k]).count() as f64;
+        i = j + 1;
+    }
+    let u = rank_sum - (pos * (pos + 1)) as f64 / 2.0;
+    Ok(u / (pos as f64 * neg as f64))
+}
+
+/// The fraction of positive bins scoring above the threshold that lets through `fpr` of the
+/// negative ones (at most: the threshold is the negatives' score at that quantile).
+pub fn tpr_at_fpr(scores: &[f64], labels: &[bool], fpr: f64) -> Result<f64, MetricError> {
+    same_length("tpr_at_fpr", scores.len(), labels.len())?;
+    no_nan("tpr_at_fpr", scores)?;
+    let mut negatives: Vec<f64> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| !**l)
+        .map(|(s, _)| *s)
+        .collect();
+    let positives: Vec<f64> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l)
+        .map(|(s, _)| *s)
+        .collect();
+    if positives.is_empty() || negatives.is_empty() {
+        return Err(MetricError::OneClass {
+            n: labels.len(),
+            class: if positives.is_empty() { "non-spikes" } else { "spikes" },
+        });
+    }
+    negatives.sort_by(|a, b| b.total_cmp(a));
+    // The highest `allowed` negatives may pass; the next one is the threshold to beat.
+    let allowed = (fpr * negatives.len() as f64).floor() as usize;
+    let threshold = negatives[allowed.min(negatives.len() - 1)];
+    Ok(positives.iter().filter(|s| **s > threshold).count() as f64 / positives.len() as f64)
+}
+
+/// Root-mean-square difference.
+pub fn rmse(predicted: &[f64], target: &[f64]) -> Result<f64, MetricError> {
+    same_length("rmse", predicted.len(), target.len())?;
+    no_nan("rmse", predicted)?;
+    let n = predicted.len().max(1) as f64;
+    Ok((predicted.iter().zip(target).map(|(p, t)| (p - t).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+/// Explained variance `1 − Var(target − predicted) / Var(target)`.
+pub fn explained_variance(predicted: &[f64], target: &[f64]) -> Result<f64, MetricError> {
+    same_length("explained_variance", predicted.len(), target.len())?;
+    no_nan("explained_variance", predicted)?;
+    let var = |v: &mut dyn Iterator<Item = f64>, n: f64| {
+        let xs: Vec<f64> = v.collect();
+        let mean = xs.iter().sum::<f64>() / n;
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n
+    };
+    let n = target.len().max(1) as f64;
+    let residual = var(&mut predicted.iter().zip(target).map(|(p, t)| t - p), n);
+    Ok(1.0 - residual / var(&mut target.iter().copied(), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_by_hand() {
+        // Positives score 0.9, 0.4; negatives 0.8, 0.3, 0.1: of 6 pairs the positive wins 5.
+        let s = [0.9, 0.8, 0.4, 0.3, 0.1];
+        let l = [true, false, true, false, false];
+        assert!((roc_auc(&s, &l).unwrap() - 5.0 / 6.0).abs() < 1e-12);
+        // Perfect and reversed.
+        assert_eq!(roc_auc(&[1.0, 0.0], &[true, false]).unwrap(), 1.0);
+        assert_eq!(roc_auc(&[0.0, 1.0], &[true, false]).unwrap(), 0.0);
+        // Ties count one half: a positive and a negative tied, plus a clear win: (1 + 0.5) / 2.
+        let s = [0.5, 0.5, 0.1];
+        let l = [true, false, false];
+        assert!((roc_auc(&s, &l).unwrap() - 0.75).abs() < 1e-12);
+        // All scores equal: 0.5.
+        assert_eq!(roc_auc(&[2.0; 4], &[true, false, true, false]).unwrap(), 0.5);
+    }
+
+    #[test]
+    fn auc_needs_both_classes() {
+        assert_eq!(
+            roc_auc(&[0.1, 0.2], &[false, false]).unwrap_err(),
+            MetricError::OneClass {
+                n: 2,
+                class: "non-spikes"
+            }
+        );
+        assert!(
+            roc_auc(&[0.1, 0.2], &[true, true])
+                .unwrap_err()
+                .to_string()
+                .contains("only spikes")
+        );
+        assert!(roc_auc(&[0.1], &[true, false]).is_err());
+        assert!(
+            roc_auc(&[f64::NAN, 0.2], &[true, false])
+                .unwrap_err()
+                .to_string()
+                .contains("NaN")
+        );
+    }
+
+    #[test]
+    fn tpr_at_one_percent_fpr_by_hand() {
+        // 200 negatives scoring 0..199, 4 positives: 2 of them above the 2 negatives allowed
+        // through (1 % of 200), i.e. above 197.
+        let mut s: Vec<f64> = (0..200).map(f64::from).collect();
+        let mut l = vec![false; 200];
+        s.extend([250.0, 198.5, 100.0, 197.0]);
+        l.extend([true; 4]);
+        assert_eq!(tpr_at_fpr(&s, &l, 0.01).unwrap(), 0.5);
+    }
+
+    #[test]
+    fn voltage_metrics_by_hand() {
+        let t = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(rmse(&t, &t).unwrap(), 0.0);
+        assert!((rmse(&[2.0, 3.0, 4.0, 5.0], &t).unwrap() - 1.0).abs() < 1e-12);
+        assert!((explained_variance(&t, &t).unwrap() - 1.0).abs() < 1e-12);
+        // A constant offset explains everything (variance of the residual is 0).
+        assert!((explained_variance(&[2.0, 3.0, 4.0, 5.0], &t).unwrap() - 1.0).abs() < 1e-12);
+        // Predicting the mean explains nothing.
+        assert!(explained_variance(&[2.5; 4], &t).unwrap().abs() < 1e-12);
+        assert!(rmse(&[1.0], &t).is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! The three model families behind one type, and what a saved model carries besides weights:
+//! the training data's placement (the baselines read synapses by raster row) and the voltage
+//! normalisation.
+
+use std::path::{Path, PathBuf};
+
+use biophys::Synapses;
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+use neuron_nn::{ConfigError, DendriteAlgorithm, LoadError};
+use serde::{Deserialize, Serialize};
+
+use super::baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
+use super::neuron_net::{NeuronNet, NeuronNetConfig};
+
+/// The model families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Family {
+    /// The library's neuron (`neuron-nn` stages on a dendrite grid).
+    Neuron,
+    /// The temporal convnet baseline.
+    Tcn,
+    /// The linear-nonlinear floor.
+    Ln,
+}
+
+impl Family {
+    /// All families, in report order.
+    pub const ALL: [Family; 3] = [Family::Neuron, Family::Tcn, Family::Ln];
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Neuron => "neuron",
+            Family::Tcn => "tcn",
+            Family::Ln => "ln",
+        }
+    }
+
+    /// Name in words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Neuron => "library neuron",
+            Family::Tcn => "temporal convnet",
+            Family::Ln => "linear-nonlinear",
+        }
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Family::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown model family `{s}`: expected neuron, tcn or ln"))
+    }
+}
+
+/// Which model, with its configuration.
+#[derive(Config, Debug, PartialEq)]
+pub enum ModelConfig {
+    /// The library's neuron.
+    Neuron(NeuronNetConfig),
+    /// The temporal convnet.
+    Tcn(TcnConfig),
+    /// The linear-nonlinear model.
+    Ln(LinearNonlinearConfig),
+}
+
+impl ModelConfig {
+    /// The family.
+    pub fn family(&self) -> Family {
+        match self {
+            Self::Neuron(_) => Family::Neuron,
+            Self::Tcn(_) => Family::Tcn,
+            Self::Ln(_) => Family::Ln,
+        }
+    }
+
+    /// Milliseconds of input before an output that it depends on.
+    pub fn reach(&self) -> usize {
+        match self {
+            Self::Neuron(c) => c.reach(),
+            Self::Tcn(c) => c.reach(),
+            Self::Ln(c) => c.reach(),
+        }
+    }
+
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            Self::Neuron(c) => c.validate(),
+            Self::Tcn(c) => c.validate(),
+            Self::Ln(c) => c.validate(),
+        }
+    }
+
+    /// Builds the model for the cell's `synapses`.
+    pub fn init(&self, synapses: &Synapses, device: &Device) -> Result<FitModel, ConfigError> {
+        let reads = |n: usize, what: &'static str| {
+            if n == synapses.len() {
+                Ok(())
+            } else {
+                Err(ConfigError::Inconsistent {
+                    module: what,
+                    message: format!("configured for {n} synapses, but the cell has {}", synapses.len()),
+                })
+            }
+        };
+        Ok(match self {
+            Self::Neuron(c) => FitModel::Neuron(c.init(synapses, device)?),
+            Self::Tcn(c) => {
+                reads(c.synapses, "TcnConfig")?;
+                FitModel::Tcn(c.init(device)?)
+            }
+            Self::Ln(c) => {
+                reads(c.synapses, "LinearNonlinearConfig")?;
+                FitModel::Ln(c.init(device)?)
+            }
+        })
+    }
+}
+
+/// A model of any family: raster `[batch, synapses, time]` → `[batch, 2, time]` (spike logit,
+/// normalised voltage).
+// One model lives per session and is never moved in a loop: boxing the neuron buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum FitModel {
+    /// The library's neuron.
+    Neuron(NeuronNet),
+    /// The temporal convnet.
+    Tcn(TemporalConvNet),
+    /// The linear-nonlinear model.
+    Ln(LinearNonlinear),
+}
+
+impl FitModel {
+    /// Raster to (spike logit, normalised voltage).
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, synapses, time]`
+    /// - output: `[batch, 2, time]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Self::Neuron(m) => m.forward(x),
+            Self::Tcn(m) => m.forward(x),
+            Self::Ln(m) => m.forward(x),
+        }
+    }
+
+    /// Starts the model at the best constant prediction: the output layer's weights at zero,
+    /// its offsets at the training data's statistics (the spike logit at the base rate's,
+    /// `ln(p / (1 − p))`, the normalised voltage at 0). Without it the first loss is dominated by
+    /// random outputs and Adam's first steps silence the hidden units (all bins but 1 % are
+    /// silent), which the softplus stages do not recover from.
+    pub fn with_output_prior(mut self, spike_probability: f64) -> Self {
+        let p = spike_probability.clamp(1e-6, 0.5);
+        let logit = (p / (1.0 - p)).ln();
+        fn zero<const D: usize>(w: &mut Param<Tensor<D>>) {
+            *w = Param::from_tensor(w.val().zeros_like());
+        }
+        let bias = match &mut self {
+            Self::Neuron(m) => {
+                zero(&mut m.head.weight);
+                &mut m.head.bias
+            }
+            Self::Tcn(m) => {
+                zero(&mut m.head.weight);
+                &mut m.head.bias
+            }
+            Self::Ln(m) => {
+                zero(&mut m.head.weight);
+                &mut m.head.bias
+            }
+        };
+        if let Some(b) = bias {
+            let device = b.val().device();
+            *b = Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![logit as f32, 0.0], [2]),
+                &device,
+            ));
+        }
+        self
+    }
+
+    /// The same model with the dendrites on `algorithm` (baselines unchanged).
+    pub fn with_algorithm(self, algorithm: DendriteAlgorithm) -> Self {
+        match self {
+            Self::Neuron(m) => Self::Neuron(m.with_algorithm(algorithm)),
+            other => other,
+        }
+    }
+}
+
+/// The voltage targets' affine normalisation, from the training data: the model predicts
+/// `(v − mean) / std` of the clipped voltage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Normalisation {
+    /// Mean clipped voltage, mV.
+    pub mean: f64,
+    /// Its standard deviation, mV.
+    pub std: f64,
+}
+
+/// What a saved model holds besides its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    /// What builds the model.
+    pub model: ModelConfig,
+    /// The cell it was fitted to (its name).
+    pub cell: String,
+    /// The placement of the training data.
+    pub synapses: Synapses,
+    /// Voltage normalisation.
+    pub voltage: Normalisation,
+    /// What an input spike is worth: `1 / std` of the training rasters' entries, so the models
+    /// see inputs of unit variance (spikes are sparse: the raw std is about 0.07).
+    pub input_scale: f64,
+}
+
+/// Why a model cannot score a trial.
+#[derive(Debug, thiserror::Error)]
+pub enum PlacementError {
+    /// A baseline met a trial whose synapses are not the ones it was trained on.
+    #[error(
+        "the {family} reads synapses by raster row, so it only scores trials with its training placement; \
+         this trial's placement differs ({detail}). The library's neuron lays any placement onto its grid: score it with that"
+    )]
+    Differs {
+        /// The model's family, in words.
+        family: &'static str,
+        /// How it differs.
+        detail: String,
+    },
+    /// The neuron's grid lacks a branch the trial uses.
+    #[error(transparent)]
+    Grid(#[from] ConfigError),
+}
+
+/// How two placements differ, in words (`None` when equal).
+pub fn placement_difference(trained: &Synapses, given: &Synapses) -> Option<String> {
+    if trained.len() != given.len() {
+        return Some(format!("{} synapses, trained on {}", given.len(), trained.len()));
+    }
+    let moved = (0..given.len())
+        .filter(|&i| {
+            trained.branch[i] != given.branch[i]
+                || trained.kind[i] != given.kind[i]
+                || (trained.pos[i] - given.pos[i]).abs() > 1e-9
+        })
+        .count();
+    (moved > 0).then(|| format!("{moved} of {} synapses sit elsewhere or have another type", given.len()))
+}
+
+impl FitModel {
+    /// The model for a trial with `given` synapses: the neuron lays them onto its grid; a
+    /// baseline refuses any placement but its training one.
+    pub fn for_placement(&self, trained: &Synapses, given: &Synapses) -> Result<Self, PlacementError> {
+        match self {
+            Self::Neuron(m) => Ok(Self::Neuron(m.with_placement(given)?)),
+            other => match placement_difference(trained, given) {
+                None => Ok(other.clone()),
+                Some(detail) => Err(PlacementError::Differs {
+                    family: if matches!(other, Self::Tcn(_)) {
+                        Family::Tcn.title()
+                    } else {
+                        Family::Ln.title()
+                    },
+                    detail,
+                }),
+            },
+        }
+    }
+
+    /// Saves the model with its header, atomically.
+    pub fn save(&self, header: &ModelHeader, path: impl AsRef<Path>) -> std::io::Result<()> {
+        neuron_nn::save::save_with_config(header, self, path)
+    }
+
+    /// Loads a model saved by [`FitModel::save`].
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<(ModelHeader, Self), LoadError> {
+        let path: PathBuf = path.as_ref().into();
+        let mut invalid = None;
+        let loaded = neuron_nn::save::load_with_config(&path, |h: &ModelHeader| {
+            build_saved(&h.model, &h.synapses, device, &mut invalid)
+        });
+        saved_or_invalid(&path, loaded, invalid)
+    }
+}
+
+/// Builds the model a file's header describes. An invalid one (an edited file) leaves its
+/// error in `invalid` and returns a placeholder no saved weights fit, so the load fails and
+/// [`saved_or_invalid`] reports why.
+pub(crate) fn build_saved(
+    model: &ModelConfig,
+    synapses: &Synapses,
+    device: &Device,
+    invalid: &mut Option<ConfigError>,
+) -> FitModel {
+    model.init(synapses, device).unwrap_or_else(|e| {
+        *invalid = Some(e);
+        FitModel::Ln(
+            LinearNonlinearConfig::new(1)
+                .with_kernel(1)
+                .init(device)
+                .expect("a valid placeholder"),
+        )
+    })
+}
+
+/// The loaded value, or the config error [`build_saved`] met.
+pub(crate) fn saved_or_invalid<T>(
+    path: &Path,
+    loaded: Result<T, LoadError>,
+    invalid: Option<ConfigError>,
+) -> Result<T, LoadError> {
+    match invalid {
+        Some(cause) => Err(LoadError::Mismatch {
+            path: path.into(),
+            message: format!("the saved model config is invalid: {cause}"),
+        }),
+        None => loaded,
+    }
+}

@@ -1,0 +1,263 @@
+//! The library's neuron as a model of a reconstructed cell: its synapses laid onto a dendrite
+//! grid built from the morphology, stacked `Dendrites` stages (each with a `DendriticSpike`),
+//! `Summation` to a rate per dendrite, `Soma`, and two linear heads (spike logit, voltage).
+//!
+//! The grid has `channels` = synapse types (excitatory, inhibitory), `positions` = segments
+//! along a branch, `dendrites` = the cell's branches plus one column for the soma's own
+//! synapses. Site gains belong to grid sites, not to synapses, so one trained model runs a trial
+//! with any placement of the same cell's synapses ([`NeuronNet::with_placement`]).
+
+use biophys::{SynapseType, Synapses};
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+use neuron_nn::error::check_nonzero;
+use neuron_nn::summation::{SummationMode, dendrite_rates};
+use neuron_nn::synapses::SynapseMode;
+use neuron_nn::{
+    ConfigError, DendriteAlgorithm, Dendrites, DendritesConfig, DendriticSpike, DendriticSpikeConfig, RateFunction,
+    Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
+};
+
+const NAME: &str = "NeuronNet";
+
+/// Synapse types on the grid: the channel axis.
+pub const CHANNELS: usize = 2;
+
+/// One dendrite stage: a `Dendrites` convolution and its `DendriticSpike`.
+#[derive(Config, Debug, PartialEq)]
+pub struct DendriteStageConfig {
+    /// Potential maps this stage outputs (`Dendrites::out_channels`).
+    pub maps: usize,
+    /// Time taps of the kernel.
+    pub kernel_time: usize,
+    /// Steps between time taps: the kernel spans `(kernel_time − 1)·dilation + 1` ms.
+    pub dilation: usize,
+    /// Kernel along positions (odd keeps it centred). Default 3.
+    #[config(default = 3)]
+    pub kernel_positions: usize,
+}
+
+/// Configuration of [`NeuronNet`].
+#[derive(Config, Debug, PartialEq)]
+pub struct NeuronNetConfig {
+    /// Branches of the cell (its sections but the soma).
+    pub branches: usize,
+    /// Segments per branch on the grid. Default 10.
+    #[config(default = 10)]
+    pub positions: usize,
+    /// The dendrite stages, input first. Default: 4 maps × 16 taps 4 ms apart (61 ms, NMDA's
+    /// decay), then 1 map × 8 taps 1 ms apart.
+    #[config(default = "vec![DendriteStageConfig::new(4, 16, 4), DendriteStageConfig::new(1, 8, 1)]")]
+    pub stages: Vec<DendriteStageConfig>,
+    /// Non-linearity between stacked stages (a dendrite's local voltage-dependent current).
+    /// Default softplus.
+    #[config(default = "RateFunction::Softplus")]
+    pub activation: RateFunction,
+    /// Rate function per dendrite at the summation. Default identity: a rectifier here sits on
+    /// a sum of many positions, and Adam's first steps push that sum below zero for good (the
+    /// cell is silent in 99 % of the bins); the non-linearities between stages and in the
+    /// dendritic spikes remain (docs/fit.md).
+    #[config(default = "RateFunction::Identity")]
+    pub rate: RateFunction,
+    /// Positions each dendritic spike pools over. Default 3.
+    #[config(default = "Some(3)")]
+    pub spike_window: Option<usize>,
+    /// Length of the soma's causal filter, ms. Default 32.
+    #[config(default = 32)]
+    pub soma_kernel: usize,
+    /// How the dendrite stages convolve. Default direct: their kernels have few taps (dilated),
+    /// where the direct path trains fastest on flex (docs/fit.md).
+    #[config(default = "DendriteAlgorithm::Direct")]
+    pub algorithm: DendriteAlgorithm,
+}
+
+/// The library's neuron with a spike head and a voltage head.
+#[derive(Module, Debug)]
+pub struct NeuronNet {
+    /// Synapses placed on grid sites, a gain per site.
+    pub synapses: neuron_nn::Synapses,
+    /// Stacked dendrite convolutions.
+    pub dendrites: Vec<Dendrites>,
+    /// Each stage's amplification.
+    pub spikes: Vec<DendriticSpike>,
+    /// Per-dendrite rates and their sum, one per map of the last stage.
+    pub summation: Summation,
+    /// The soma's filter of each summed map.
+    pub soma: Soma,
+    /// `[soma, dendrite rates]` of every map → (spike logit, voltage).
+    pub head: Linear,
+    /// Non-linearity between stages.
+    #[module(skip)]
+    pub activation: RateFunction,
+    /// Segments per branch.
+    pub positions: usize,
+}
+
+impl NeuronNetConfig {
+    /// Grid columns: the branches and the soma.
+    pub fn dendrites(&self) -> usize {
+        self.branches + 1
+    }
+
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_nonzero(NAME, "branches", self.branches)?;
+        check_nonzero(NAME, "positions", self.positions)?;
+        check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
+        if self.stages.is_empty() {
+            return Err(ConfigError::Inconsistent {
+                module: NAME,
+                message: "needs at least one dendrite stage".into(),
+            });
+        }
+        for i in 0..self.stages.len() {
+            self.stage(i).validate().map_err(|e| ConfigError::Inconsistent {
+                module: NAME,
+                message: format!("stage {i}: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn stage(&self, i: usize) -> DendritesConfig {
+        let s = &self.stages[i];
+        let channels = if i == 0 { CHANNELS } else { self.stages[i - 1].maps };
+        DendritesConfig::new(self.positions, self.dendrites(), [s.kernel_positions, 1, s.kernel_time])
+            .with_channels(channels)
+            .with_out_channels(s.maps)
+            .with_dilation(s.dilation)
+            .with_bias(true)
+            .with_algorithm(self.algorithm)
+    }
+
+    /// Milliseconds of input before an output that it depends on: an output at `t` sees inputs
+    /// `t − reach ..= t`.
+    pub fn reach(&self) -> usize {
+        self.stages
+            .iter()
+            .map(|s| (s.kernel_time - 1) * s.dilation)
+            .sum::<usize>()
+            + self.soma_kernel
+            - 1
+    }
+
+    /// Builds the model for `synapses` (their placement on the grid): an invalid config, or a
+    /// synapse on a branch the config lacks, is an error.
+    pub fn init(&self, synapses: &Synapses, device: &Device) -> Result<NeuronNet, ConfigError> {
+        self.validate()?;
+        let sites = grid_sites(synapses, self.branches, self.positions)?;
+        let maps = self.stages.last().expect("validated").maps;
+        let grid = CHANNELS * self.positions * self.dendrites();
+        Ok(NeuronNet {
+            synapses: SynapsesConfig::new(synapses.len(), grid)
+                .with_mode(SynapseMode::Placed { sites })
+                // Every synapse starts equal: the dendrite kernels learn each type's sign.
+                .with_initializer(Initializer::Constant { value: 1.0 })
+                .init(device),
+            dendrites: (0..self.stages.len()).map(|i| self.stage(i).init(device)).collect(),
+            spikes: self
+                .stages
+                .iter()
+                .map(|_| DendriticSpikeConfig::new().with_window(self.spike_window).init(device))
+                .collect(),
+            summation: SummationConfig::new()
+                .with_mode(SummationMode::Linear)
+                .with_rate(self.rate)
+                .with_neurons(maps)
+                .init(device),
+            soma: SomaConfig::new()
+                .with_kernel(self.soma_kernel)
+                .with_rate(RateFunction::Identity)
+                .with_neurons(maps)
+                .init(device),
+            head: LinearConfig::new(maps * (1 + self.dendrites()), 2).init(device),
+            activation: self.activation,
+            positions: self.positions,
+        })
+    }
+}
+
+/// The grid site of every synapse, ordered as `Dendrites` reads them, (channel, position,
+/// dendrite): channel 0 excitatory, 1 inhibitory; dendrite `b` for branch `b`, the last column
+/// for the soma; position `⌊pos · positions⌋` along the branch (the soma's synapses at its
+/// middle).
+pub fn grid_sites(synapses: &Synapses, branches: usize, positions: usize) -> Result<Vec<usize>, ConfigError> {
+    let dendrites = branches + 1;
+    (0..synapses.len())
+        .map(|i| {
+            let c = match synapses.kind[i] {
+                SynapseType::Excitatory => 0,
+                SynapseType::Inhibitory => 1,
+            };
+            let (d, p) = match synapses.branch[i] {
+                -1 => (branches, positions / 2),
+                b if b >= 0 && (b as usize) < branches => (
+                    b as usize,
+                    ((synapses.pos[i] * positions as f64) as usize).min(positions - 1),
+                ),
+                b => {
+                    return Err(ConfigError::Inconsistent {
+                        module: NAME,
+                        message: format!(
+                            "synapse {i} is on branch {b}, but the model's grid has branches 0 to {} and the soma (−1)",
+                            branches - 1
+                        ),
+                    });
+                }
+            };
+            Ok((c * positions + p) * dendrites + d)
+        })
+        .collect()
+}
+
+impl NeuronNet {
+    /// Grid columns (branches and the soma).
+    pub fn dendrites(&self) -> usize {
+        self.dendrites[0].dendrites
+    }
+
+    /// The same weights reading `synapses` (another placement on the same cell): each synapse
+    /// feeds the grid site where it sits.
+    pub fn with_placement(&self, synapses: &Synapses) -> Result<Self, ConfigError> {
+        let sites = grid_sites(synapses, self.dendrites() - 1, self.positions)?;
+        let mut out = self.clone();
+        out.synapses.inputs = sites.len();
+        out.synapses.mode = SynapseMode::Placed { sites };
+        Ok(out)
+    }
+
+    /// Sets every dendrite stage's algorithm (the FLOP count runs the direct path, the
+    /// streaming cost).
+    pub fn with_algorithm(mut self, algorithm: DendriteAlgorithm) -> Self {
+        for d in &mut self.dendrites {
+            d.algorithm = algorithm;
+        }
+        self
+    }
+
+    /// Input raster to (spike logit, normalised voltage).
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, synapses, time]`
+    /// - output: `[batch, 2, time]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [b, _, t] = x.dims();
+        let mut v = self.dendrites[0].forward(self.synapses.forward(x));
+        for (i, (d, s)) in self.dendrites.iter().zip(&self.spikes).enumerate() {
+            if i > 0 {
+                v = d.forward_grid(self.activation.apply(v));
+            }
+            v = s.forward(v);
+        }
+        let maps = self.summation.neurons;
+        let rates = dendrite_rates(v, self.summation.rate, maps); // [b, maps, d, t]
+        let soma = self.soma.forward(self.summation.combine(rates.clone())); // [b, maps, t]
+        let features = Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2)
+            .reshape([b, maps * (1 + self.dendrites()), t])
+            .swap_dims(1, 2);
+        self.head.forward(features).swap_dims(1, 2)
+    }
+}

@@ -1,0 +1,196 @@
+//! SVG plots of a fit: spike AUC against FLOPs per ms (the Pareto plot), and predicted against
+//! true voltage and spikes on a held-out stretch.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::data::{CLIP_MV, TrialData};
+use super::evaluate::Prediction;
+use super::model::Family;
+use super::sweep::FitResult;
+use crate::plot::{draw_err, svg};
+
+const COLOURS: [RGBColor; 3] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200), RGBColor(90, 90, 90)];
+
+fn colour(family: Family) -> RGBColor {
+    COLOURS[Family::ALL.iter().position(|f| *f == family).expect("a family")]
+}
+
+/// Held-out spike AUC against forward FLOPs per simulated ms (log x): one series per family and
+/// cell (NMDA solid circles, other cells hollow triangles), the simulator's own cost per cell as
+/// a vertical line.
+pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(String, f64)]) -> std::io::Result<()> {
+    if results.is_empty() {
+        return Err(std::io::Error::other("plotting: no results to plot"));
+    }
+    let xs = results
+        .iter()
+        .map(|r| r.flops_per_ms)
+        .chain(simulator.iter().map(|s| s.1));
+    let (lo, hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let ymin = results.iter().map(|r| r.scores.auc).fold(1.0f64, f64::min).min(0.9) - 0.01;
+    let cells: Vec<String> = {
+        let mut c: Vec<String> = results.iter().map(|r| r.cell.clone()).collect();
+        c.dedup();
+        c
+    };
+    svg(path.as_ref(), (900, 560), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "held-out spike AUC against forward FLOPs per simulated ms",
+                ("sans-serif", 22),
+            )
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d((lo / 3.0..hi * 3.0).log_scale(), ymin..1.0)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("FLOPs per simulated ms (log)")
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_desc("spike ROC AUC")
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()
+            .map_err(draw_err)?;
+        for (ci, cell) in cells.iter().enumerate() {
+            for family in Family::ALL {
+                let mut points: Vec<(f64, f64)> = results
+                    .iter()
+                    .filter(|r| &r.cell == cell && r.family == family)
+                    .map(|r| (r.flops_per_ms, r.scores.auc))
+                    .collect();
+                if points.is_empty() {
+                    continue;
+                }
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let c = colour(family);
+                let style = if ci == 0 { c.stroke_width(2) } else { c.stroke_width(1) };
+                chart
+                    .draw_series(LineSeries::new(points.clone(), style))
+                    .map_err(draw_err)?
+                    .label(format!("{} ({cell})", family.title()))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+                if ci == 0 {
+                    chart
+                        .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                        .map_err(draw_err)?;
+                } else {
+                    chart
+                        .draw_series(points.iter().map(|&p| TriangleMarker::new(p, 5, c.stroke_width(1))))
+                        .map_err(draw_err)?;
+                }
+            }
+        }
+        for (cell, f) in simulator {
+            chart
+                .draw_series(LineSeries::new([(*f, ymin), (*f, 1.0)], BLACK.stroke_width(1)))
+                .map_err(draw_err)?
+                .label(format!("simulator ({cell})"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(draw_err)
+    })
+}
+
+/// Voltage (clipped at −55 mV) and spike probability of each family against the truth on
+/// `[start, start + len)` ms of a held-out trial: voltage above, spike probability below with
+/// the true spikes as ticks.
+pub fn traces(
+    path: impl AsRef<Path>,
+    trial: &TrialData,
+    predictions: &[(Family, &Prediction)],
+    start: usize,
+    len: usize,
+) -> std::io::Result<()> {
+    let end = (start + len).min(trial.ms());
+    if end <= start {
+        return Err(std::io::Error::other("plotting: empty stretch"));
+    }
+    let t = |i: usize| i as f64;
+    svg(path.as_ref(), (1000, 640), |root| {
+        let (upper, lower) = root.split_vertically(400);
+        let clipped: Vec<f64> = trial.voltage[start..end].iter().map(|v| v.min(CLIP_MV)).collect();
+        let vlo = clipped.iter().copied().fold(f64::MAX, f64::min) - 2.0;
+        let mut chart = ChartBuilder::on(&upper)
+            .caption(
+                format!(
+                    "held-out trial (seed {}): somatic voltage, clipped at {CLIP_MV} mV",
+                    trial.seed
+                ),
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(t(start)..t(end), vlo..CLIP_MV + 2.0)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .y_desc("mV")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(draw_err)?;
+        chart
+            .draw_series(LineSeries::new(
+                clipped.iter().enumerate().map(|(i, v)| (t(start + i), *v)),
+                BLACK.stroke_width(2),
+            ))
+            .map_err(draw_err)?
+            .label("biophys")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        for &(family, p) in predictions {
+            let c = colour(family);
+            chart
+                .draw_series(LineSeries::new(
+                    (start..end).map(|i| (t(i), p.voltage[i].min(CLIP_MV))),
+                    c.stroke_width(1),
+                ))
+                .map_err(draw_err)?
+                .label(family.title())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(draw_err)?;
+
+        let mut chart = ChartBuilder::on(&lower)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(t(start)..t(end), 0.0..1.05)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("ms")
+            .y_desc("P(spike)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(draw_err)?;
+        let spikes = (start..end).filter(|&i| trial.spikes[i] != 0);
+        chart
+            .draw_series(spikes.map(|i| PathElement::new(vec![(t(i), 0.0), (t(i), 1.05)], BLACK.stroke_width(1))))
+            .map_err(draw_err)?;
+        for &(family, p) in predictions {
+            let c = colour(family);
+            chart
+                .draw_series(LineSeries::new(
+                    (start..end).map(|i| (t(i), 1.0 / (1.0 + (-p.logit[i]).exp()))),
+                    c.stroke_width(1),
+                ))
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    })
+}

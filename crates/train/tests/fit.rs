@@ -1,0 +1,384 @@
+//! The fit's contracts: causal models, chunked scoring equal to one pass, the neuron reading any
+//! placement while the baselines refuse one they were not trained on, saved models scoring
+//! trial files, resume equal to an uninterrupted run, and errors for bad configs and files.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use biophys::{CellConfig, Synapses, Trial};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+use flop_count::Convention;
+use test_support::{seed_lock, values};
+use train::fit::{
+    self, DataConfig, Dataset, DendriteStageConfig, FitConfig, FitError, FitModel, FitSession, LinearNonlinearConfig,
+    ModelConfig, NeuronNetConfig, TcnConfig, TrialData,
+};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fit-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Two 1.2 s training trials and one held-out trial of bs4, simulated once per test process.
+fn dataset() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let config = DataConfig {
+            train_seeds: vec![1, 2],
+            test_seeds: vec![101],
+            seconds: 1.2,
+            ..DataConfig::standard(CellConfig::bs4(), temp("data"))
+        };
+        fit::load_or_simulate(&config, |_, _| {}).unwrap()
+    })
+}
+
+/// A small model of each family for bs4's 250 synapses and 4 branches.
+fn small_models() -> Vec<ModelConfig> {
+    vec![
+        ModelConfig::Neuron(
+            NeuronNetConfig::new(4)
+                .with_positions(4)
+                .with_stages(vec![
+                    DendriteStageConfig::new(2, 4, 3),
+                    DendriteStageConfig::new(1, 3, 1),
+                ])
+                .with_soma_kernel(5),
+        ),
+        ModelConfig::Tcn(TcnConfig::new(250, 4, 2).with_first_kernel(6).with_kernel(3)),
+        ModelConfig::Ln(LinearNonlinearConfig::new(250).with_kernel(7)),
+    ]
+}
+
+fn small_fit(model: ModelConfig) -> FitConfig {
+    FitConfig::new(model)
+        .with_batch(2)
+        .with_window(64)
+        .with_steps(6)
+        .with_checkpoint_every(3)
+}
+
+/// A trained-looking model: a few steps so the output layer is not at its zero start.
+fn trained(model: ModelConfig, device: &Device) -> FitSession {
+    FitSession::new(small_fit(model), dataset(), device)
+        .unwrap()
+        .run(dataset(), 3, None, |_| {})
+        .unwrap()
+}
+
+#[test]
+fn causal_models_see_no_future_input() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let synapses = &dataset().train[0].synapses;
+    for config in small_models() {
+        device.seed(3);
+        let model = config.init(synapses, &device).unwrap();
+        let (t, ms) = (40, 64);
+        let mut bits: Vec<f32> = (0..250 * ms).map(|i| ((i * 7919) % 97 == 0) as u8 as f32).collect();
+        let before = values(model.forward(Tensor::from_data(TensorData::new(bits.clone(), [1, 250, ms]), &device)));
+        for s in 0..250 {
+            bits[s * ms + t] = 1.0 - bits[s * ms + t];
+        }
+        let after = values(model.forward(Tensor::from_data(TensorData::new(bits, [1, 250, ms]), &device)));
+        for channel in 0..2 {
+            let at = |v: &[f64], i: usize| v[channel * ms + i];
+            for i in 0..t {
+                assert_eq!(
+                    at(&before, i),
+                    at(&after, i),
+                    "{:?}: output {channel} at {i} ms saw input at {t} ms",
+                    config.family()
+                );
+            }
+            assert!(
+                (t..ms).any(|i| (at(&before, i) - at(&after, i)).abs() > 1e-6),
+                "{:?}: output {channel} ignores the input at {t} ms",
+                config.family()
+            );
+        }
+    }
+}
+
+#[test]
+fn chunked_prediction_equals_one_pass() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    for config in small_models() {
+        let s = trained(config, &device);
+        let model = s.model.valid();
+        let trial = &dataset().test[0];
+        let whole = fit::predict(&model, &s.header, trial, trial.ms(), &device);
+        let chunked = fit::predict(&model, &s.header, trial, 97, &device);
+        test_support::assert_close_values(&chunked.logit, &whole.logit, 1e-4, "logits");
+        test_support::assert_close_values(&chunked.voltage, &whole.voltage, 1e-4, "voltage");
+    }
+}
+
+/// The trial with its synapses in another order, each moved within its grid segment (4
+/// positions per branch): the same cell input under another placement file.
+fn shuffled(trial: &TrialData) -> TrialData {
+    let n = trial.synapses.len();
+    let order: Vec<usize> = (0..n).map(|i| (i * 37 + 11) % n).collect();
+    let mut out = trial.clone();
+    let s = &trial.synapses;
+    out.synapses = Synapses {
+        branch: order.iter().map(|&i| s.branch[i]).collect(),
+        pos: order
+            .iter()
+            .map(|&i| {
+                let segment = (s.pos[i] * 4.0).floor().min(3.0);
+                // The segment's other end, or its middle for the soma.
+                if s.branch[i] < 0 {
+                    s.pos[i]
+                } else {
+                    (segment + 0.9) / 4.0
+                }
+            })
+            .collect(),
+        kind: order.iter().map(|&i| s.kind[i]).collect(),
+    };
+    let ms = trial.ms();
+    for (row, &i) in order.iter().enumerate() {
+        for t in 0..ms {
+            out.raster.set(row, t, trial.raster.get(i, t));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_neuron_reads_any_placement_and_the_baselines_refuse_one() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let trial = &dataset().test[0];
+    let moved = shuffled(trial);
+    for config in small_models() {
+        let family = config.family();
+        let s = trained(config, &device);
+        let model = s.model.valid();
+        let (same, _) = fit::score(&model, &s.header, std::slice::from_ref(trial), &device).unwrap();
+        match fit::score(&model, &s.header, std::slice::from_ref(&moved), &device) {
+            Ok((other, _)) => {
+                assert_eq!(family, fit::Family::Neuron);
+                // The same grid input summed in another order: equal up to float rounding.
+                assert!((other.auc - same.auc).abs() < 1e-3, "{other:?} vs {same:?}");
+                assert!((other.voltage_rmse_mv - same.voltage_rmse_mv).abs() < 1e-4);
+            }
+            Err(e) => {
+                assert_ne!(family, fit::Family::Neuron, "{e}");
+                let msg = e.to_string();
+                assert!(msg.contains("placement differs") && msg.contains("raster row"), "{msg}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_neuron_scores_another_cells_placement() {
+    // Another placement seed of the same cell: other random sites, the same grid.
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let mut cell = CellConfig::bs4();
+    cell.placement.seed = 7;
+    let config = DataConfig {
+        train_seeds: vec![],
+        test_seeds: vec![5],
+        seconds: 1.2,
+        ..DataConfig::standard(cell, temp("other-placement"))
+    };
+    let other = fit::load_or_simulate(&config, |_, _| {}).unwrap();
+    assert_ne!(other.test[0].synapses, dataset().test[0].synapses);
+    let s = trained(small_models().remove(0), &device);
+    let (scores, predictions) = fit::score(&s.model.valid(), &s.header, &other.test, &device).unwrap();
+    assert_eq!(scores.bins, 1200 - fit::SKIP_MS);
+    assert!(predictions[0].voltage.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn a_saved_model_scores_a_trial_file() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let dir = temp("saved");
+    let s = trained(small_models().remove(0), &device);
+    let model = s.model.valid();
+    let path = dir.join("neuron.model");
+    model.save(&s.header, &path).unwrap();
+    let (header, loaded) = FitModel::load(&path, &device).unwrap();
+    assert_eq!(header, s.header);
+    // The user's own trial file, with another synapse order.
+    let moved = shuffled(&dataset().test[0]);
+    let file = dir.join("trial.npz");
+    let output = biophys::Output {
+        v_soma_1ms: moved.voltage.clone(),
+        spike_times_ms: Vec::new(),
+        y_spike: moved.spikes.clone(),
+        v_sites_1ms: Vec::new(),
+    };
+    Trial {
+        synapses: moved.synapses.clone(),
+        raster: moved.raster.clone(),
+        output: Some(output),
+        sites: Vec::new(),
+        meta: serde_json::Value::Null,
+    }
+    .save(&file)
+    .unwrap();
+    let read = TrialData::from_trial(Trial::load(&file).unwrap(), 0, &file).unwrap();
+    let (from_file, _) = fit::score(&loaded, &header, &[read], &device).unwrap();
+    let (direct, _) = fit::score(&model, &s.header, &dataset().test, &device).unwrap();
+    assert!((from_file.auc - direct.auc).abs() < 1e-3);
+    assert!((from_file.voltage_explained_variance - direct.voltage_explained_variance).abs() < 1e-6);
+
+    // A trial without simulated output cannot be scored.
+    let bare = dir.join("bare.npz");
+    Trial {
+        output: None,
+        ..Trial::load(&file).unwrap()
+    }
+    .save(&bare)
+    .unwrap();
+    let e = TrialData::from_trial(Trial::load(&bare).unwrap(), 0, &bare).unwrap_err();
+    assert!(e.to_string().contains("no simulated output"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_model_files_are_errors() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let dir = temp("bad-files");
+    let garbage = dir.join("garbage.model");
+    std::fs::write(&garbage, b"not a model").unwrap();
+    assert!(FitModel::load(&garbage, &device).is_err());
+    assert!(FitModel::load(dir.join("absent.model"), &device).is_err());
+    // A checkpoint is not a model file, and a model file is not a checkpoint.
+    let s = trained(small_models().remove(2), &device);
+    let checkpoint = dir.join("run.ckpt");
+    s.save(&checkpoint).unwrap();
+    let e = FitModel::load(&checkpoint, &device).unwrap_err().to_string();
+    assert!(e.contains("does not fit"), "{e}");
+    let model = dir.join("ln.model");
+    s.model.valid().save(&s.header, &model).unwrap();
+    assert!(FitSession::resume(&model, dataset(), &device).is_err());
+    // A truncated model file.
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(FitModel::load(&model, &device).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn weights(m: &FitModel) -> Vec<f64> {
+    struct Collect(Vec<f64>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<D>>) {
+            self.0.extend(values(p.val()));
+        }
+    }
+    let mut c = Collect(Vec::new());
+    m.visit(&mut c);
+    c.0
+}
+
+#[test]
+fn resume_equals_an_uninterrupted_run() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    let dir = temp("resume");
+    for config in small_models() {
+        let path = dir.join("run.ckpt");
+        let straight = FitSession::new(small_fit(config.clone()), dataset(), &device)
+            .unwrap()
+            .run(dataset(), u64::MAX, None, |_| {})
+            .unwrap();
+        let half = FitSession::new(small_fit(config.clone()), dataset(), &device)
+            .unwrap()
+            .run(dataset(), 3, Some(&path), |_| {})
+            .unwrap();
+        assert_eq!(half.step, 3);
+        let restored = FitSession::resume(&path, dataset(), &device).unwrap();
+        // The training time of the first part travels with the checkpoint.
+        assert_eq!(restored.train_seconds, half.train_seconds);
+        assert!(half.train_seconds > 0.0);
+        let resumed = restored.run(dataset(), u64::MAX, Some(&path), |_| {}).unwrap();
+        assert!(resumed.finished());
+        assert!(resumed.train_seconds > half.train_seconds);
+        assert_eq!(resumed.losses, straight.losses, "{:?}", config.family());
+        assert_eq!(
+            weights(&resumed.model),
+            weights(&straight.model),
+            "{:?}",
+            config.family()
+        );
+        // A checkpoint resumes only on the data it was trained on.
+        let mut other = dataset().clone();
+        other.config.train_seeds = vec![1];
+        other.train.truncate(1);
+        let e = FitSession::resume(&path, &other, &device).err().unwrap();
+        assert!(matches!(e, FitError::OtherData { .. }), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn config_error(config: FitConfig) -> String {
+    match FitSession::new(config, dataset(), &Device::flex()) {
+        Ok(_) => panic!("accepted a bad config"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_configs_are_errors() {
+    let _lock = seed_lock();
+    let ln = || small_fit(small_models().remove(2));
+    assert!(config_error(ln().with_batch(0)).contains("`batch` must be at least 1"));
+    assert!(config_error(ln().with_learning_rate(f64::NAN)).contains("learning_rate"));
+    assert!(config_error(ln().with_final_learning_rate(1.0)).contains("only decays"));
+    let e = config_error(FitConfig::new(ModelConfig::Ln(LinearNonlinearConfig::new(100))));
+    assert!(e.contains("configured for 100 synapses, but the cell has 250"), "{e}");
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(
+        NeuronNetConfig::new(4).with_stages(vec![]),
+    )));
+    assert!(e.contains("at least one dendrite stage"), "{e}");
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(
+        NeuronNetConfig::new(4)
+            .with_positions(2)
+            .with_stages(vec![DendriteStageConfig::new(1, 3, 1)]),
+    )));
+    assert!(e.contains("stage 0") && e.contains("larger than"), "{e}");
+    // A grid with fewer branches than the cell.
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(NeuronNetConfig::new(2))));
+    assert!(e.contains("but the model's grid has branches 0 to 1"), "{e}");
+    // Windows longer than the trials.
+    let s = FitSession::new(ln().with_window(5000), dataset(), &Device::flex()).unwrap();
+    let e = s.run(dataset(), 1, None, |_| {}).err().unwrap().to_string();
+    assert!(e.contains("needs 5006 ms") && e.contains("1200 ms"), "{e}");
+}
+
+#[test]
+fn flops_per_ms_is_the_streaming_cost() {
+    let device = Device::flex();
+    let _lock = seed_lock();
+    let synapses = &dataset().train[0].synapses;
+    let [neuron, tcn, ln] = <[ModelConfig; 3]>::try_from(small_models()).unwrap();
+    let [neuron, tcn, ln] = [neuron, tcn, ln].map(|m| m.init(synapses, &device).unwrap());
+    let count = |m: &FitModel, c: &Convention| fit::flops_per_ms(m, 250, c);
+    let (torch, full) = (Convention::torch(), Convention::full());
+    // Linear-nonlinear: 250 synapses × 7 taps, then 2 affine maps; 2 FLOPs per multiply-add.
+    // It has no element-wise op (the biases ride on the convolutions), so every op is counted.
+    assert_eq!(count(&ln, &torch), 2.0 * (250.0 * 7.0 + 2.0));
+    assert_eq!(count(&ln, &full), count(&ln, &torch));
+    // TCN: 250→4 (6 taps), 4→4 (3 taps), 4→2 (1 tap); all ops add the two ReLUs (4 each).
+    let want = 2.0 * (4.0 * 250.0 * 6.0 + 4.0 * 4.0 * 3.0 + 2.0 * 4.0);
+    assert_eq!(count(&tcn, &torch), want);
+    assert_eq!(count(&tcn, &full), want + 8.0);
+    // Neuron on its 2 × 4 × 5 grid: stage 0 (2→2 maps, kernel 3×1×4), stage 1 (2→1, 3×1×3),
+    // the soma (1 map, 5 taps) and the head (6 features → 2). Its gains, spikes, softplus and
+    // summation are element-wise: all ops count more.
+    let grid = 4.0 * 5.0;
+    let want = 2.0 * (grid * 2.0 * 2.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
+    assert_eq!(count(&neuron, &torch), want);
+    assert!(count(&neuron, &full) > want + 250.0, "{}", count(&neuron, &full));
+}
