@@ -45,7 +45,7 @@ struct Cli {
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
     /// Sizes to fit, by label (neuron 1, 4-1, 8-8-1; tcn 2x8, 3x32, 5x64; ln k20, k40, k80)
-    /// [default: the one docs/fit.md names per family; every size with --sweep].
+    /// [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep].
     #[arg(long, value_delimiter = ',')]
     size: Vec<String>,
     /// Every size of each family (3 each), on the NMDA cell and the AMPA-only control, 1000
