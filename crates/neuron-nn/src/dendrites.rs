@@ -797,18 +797,29 @@ mod tests {
     use burn::tensor::TensorData;
     use test_support::{assert_close, cpu_devices, seed_lock, uniform, values};
 
-    /// Direct loops over the definition in [`dendrite_conv`]'s docs.
-    fn reference(
-        x: &[f64],
-        [b, c, p, d, t]: [usize; 5],
-        w: &[f64],
-        [o, _, kp, kd, kt]: [usize; 5],
-        bias: Option<&[f64]>,
-    ) -> Vec<f64> {
-        reference_dilated(x, [b, c, p, d, t], w, [o, c, kp, kd, kt], bias, 1)
+    /// [`reference_values`] on tensors: the expected output on `x`'s device.
+    fn reference(x: &Tensor<5>, w: &Tensor<5>, bias: Option<&Tensor<1>>, dilation: usize) -> Tensor<5> {
+        let (xs, ws) = (x.dims(), w.dims());
+        let bias = bias.map(|b| values(b.clone()));
+        let y = reference_values(
+            &values(x.clone()),
+            xs,
+            &values(w.clone()),
+            ws,
+            bias.as_deref(),
+            dilation,
+        );
+        Tensor::from_data(
+            TensorData::new(
+                y.iter().map(|&v| v as f32).collect(),
+                [xs[0], ws[0], xs[2], xs[3], xs[4]],
+            ),
+            &x.device(),
+        )
     }
 
-    fn reference_dilated(
+    /// Direct loops over the definition in [`dendrite_conv`]'s docs.
+    fn reference_values(
         x: &[f64],
         [b, c, p, d, t]: [usize; 5],
         w: &[f64],
@@ -876,20 +887,7 @@ mod tests {
                 let x = uniform(xs, 10 + n as u64, &device);
                 let w = uniform([o, xs[1], kp, kd, kt], 20 + n as u64, &device);
                 let b = uniform([o], 30 + n as u64, &device);
-                let want = reference(
-                    &values(x.clone()),
-                    xs,
-                    &values(w.clone()),
-                    [o, xs[1], kp, kd, kt],
-                    Some(&values(b.clone())),
-                );
-                let want = Tensor::<5>::from_data(
-                    TensorData::new(
-                        want.iter().map(|&v| v as f32).collect(),
-                        [xs[0], o, xs[2], xs[3], xs[4]],
-                    ),
-                    &device,
-                );
+                let want = reference(&x, &w, Some(&b), 1);
                 for alg in [
                     DendriteAlgorithm::Direct,
                     DendriteAlgorithm::Expanded,
@@ -915,21 +913,7 @@ mod tests {
             let o = 2;
             let x = uniform(xs, 60, &device);
             let w = uniform([o, xs[1], kernel[0], kernel[1], kernel[2]], 61, &device);
-            let want = reference_dilated(
-                &values(x.clone()),
-                xs,
-                &values(w.clone()),
-                [o, xs[1], kernel[0], kernel[1], kernel[2]],
-                None,
-                dilation,
-            );
-            let want = Tensor::<5>::from_data(
-                TensorData::new(
-                    want.iter().map(|&v| v as f32).collect(),
-                    [xs[0], o, xs[2], xs[3], xs[4]],
-                ),
-                &device,
-            );
+            let want = reference(&x, &w, None, dilation);
             for alg in [
                 DendriteAlgorithm::Direct,
                 DendriteAlgorithm::Expanded,
