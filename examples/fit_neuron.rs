@@ -21,7 +21,6 @@ use std::time::Instant;
 use biophys::{CellConfig, Simulator, Trial};
 use clap::Parser;
 use common::Backend;
-use flop_count::Convention;
 use indicatif::{ProgressBar, ProgressStyle};
 use train::fit::{
     self, DataConfig, Dataset, Family, FitConfig, FitError, FitModel, FitReport, FitResult, FitSession, Prediction,
@@ -211,14 +210,15 @@ fn main() {
                     trace_trial.get_or_insert_with(|| data.test[0].clone());
                     traces.push((family, predictions[0].clone()));
                 }
+                let flops = fit::flops_per_ms(&model, synapses.len());
                 let result = FitResult {
                     cell: cell.name.clone(),
                     family,
                     size: size.label.clone(),
                     model: size.model.clone(),
                     params: burn::module::Module::num_params(&model),
-                    flops_per_ms: fit::flops_per_ms(&model, synapses.len(), &Convention::torch()),
-                    all_ops_flops_per_ms: fit::flops_per_ms(&model, synapses.len(), &Convention::full()),
+                    flops_per_ms: flops.torch,
+                    all_ops_flops_per_ms: flops.all_ops,
                     reach_ms: size.model.reach(),
                     steps: trained.0,
                     train_seconds: trained.1,

@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 use biophys::{CellConfig, Synapses, Trial};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use flop_count::Convention;
 use test_support::{seed_lock, values};
 use train::fit::{
     self, DataConfig, Dataset, DendriteStageConfig, FitConfig, FitError, FitModel, FitSession, LinearNonlinearConfig,
@@ -363,22 +362,20 @@ fn flops_per_ms_is_the_streaming_cost() {
     let _lock = seed_lock();
     let synapses = &dataset().train[0].synapses;
     let [neuron, tcn, ln] = <[ModelConfig; 3]>::try_from(small_models()).unwrap();
-    let [neuron, tcn, ln] = [neuron, tcn, ln].map(|m| m.init(synapses, &device).unwrap());
-    let count = |m: &FitModel, c: &Convention| fit::flops_per_ms(m, 250, c);
-    let (torch, full) = (Convention::torch(), Convention::full());
+    let [neuron, tcn, ln] = [neuron, tcn, ln].map(|m| fit::flops_per_ms(&m.init(synapses, &device).unwrap(), 250));
     // Linear-nonlinear: 250 synapses × 7 taps, then 2 affine maps; 2 FLOPs per multiply-add.
     // It has no element-wise op (the biases ride on the convolutions), so every op is counted.
-    assert_eq!(count(&ln, &torch), 2.0 * (250.0 * 7.0 + 2.0));
-    assert_eq!(count(&ln, &full), count(&ln, &torch));
+    assert_eq!(ln.torch, 2.0 * (250.0 * 7.0 + 2.0));
+    assert_eq!(ln.all_ops, ln.torch);
     // TCN: 250→4 (6 taps), 4→4 (3 taps), 4→2 (1 tap); all ops add the two ReLUs (4 each).
     let want = 2.0 * (4.0 * 250.0 * 6.0 + 4.0 * 4.0 * 3.0 + 2.0 * 4.0);
-    assert_eq!(count(&tcn, &torch), want);
-    assert_eq!(count(&tcn, &full), want + 8.0);
+    assert_eq!(tcn.torch, want);
+    assert_eq!(tcn.all_ops, want + 8.0);
     // Neuron on its 2 × 4 × 5 grid: stage 0 (2→2 maps, kernel 3×1×4), stage 1 (2→1, 3×1×3),
     // the soma (1 map, 5 taps) and the head (6 features → 2). Its gains, spikes, softplus and
     // summation are element-wise: all ops count more.
     let grid = 4.0 * 5.0;
     let want = 2.0 * (grid * 2.0 * 2.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
-    assert_eq!(count(&neuron, &torch), want);
-    assert!(count(&neuron, &full) > want + 250.0, "{}", count(&neuron, &full));
+    assert_eq!(neuron.torch, want);
+    assert!(neuron.all_ops > want + 250.0, "{}", neuron.all_ops);
 }

@@ -100,12 +100,19 @@ pub fn score(
     Ok((scores, predictions))
 }
 
-/// Forward FLOPs per output millisecond as the model streams, under `convention`
-/// (`Convention::torch()`: 2 per multiply-add of convolutions and matmuls;
-/// `Convention::full()`: element-wise ops, reductions and pooling too): the count of a 1000 ms
-/// forward pass with the dendrites on the direct path, divided by 1000. Every output ms costs the
-/// same, padded taps included, so this is the cost of each new ms of a running model.
-pub fn flops_per_ms(model: &FitModel, synapses: usize, convention: &Convention) -> f64 {
+/// Forward FLOPs per output millisecond as a model streams, under two conventions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlopsPerMs {
+    /// Torch's convention: 2 per multiply-add of convolutions and matmuls.
+    pub torch: f64,
+    /// Every op (`Convention::full()`: element-wise ops, reductions and pooling too).
+    pub all_ops: f64,
+}
+
+/// The count of a 1000 ms forward pass with the dendrites on the direct path, divided by 1000,
+/// captured once and counted under both conventions. Every output ms costs the same, padded taps
+/// included, so this is the cost of each new ms of a running model.
+pub fn flops_per_ms(model: &FitModel, synapses: usize) -> FlopsPerMs {
     const MS: usize = 1000;
     let model = model.clone().with_algorithm(DendriteAlgorithm::Direct);
     let graph = capture(|cx| {
@@ -114,5 +121,9 @@ pub fn flops_per_ms(model: &FitModel, synapses: usize, convention: &Convention) 
         let _ = m.forward(x);
     })
     .expect("the fitted models run on the capture device");
-    graph.count(convention).forward as f64 / MS as f64
+    let per_ms = |c: &Convention| graph.count(c).forward as f64 / MS as f64;
+    FlopsPerMs {
+        torch: per_ms(&Convention::torch()),
+        all_ops: per_ms(&Convention::full()),
+    }
 }

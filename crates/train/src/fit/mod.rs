@@ -18,7 +18,7 @@ pub mod sweep;
 
 pub use baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
 pub use data::{CLIP_MV, DataConfig, Dataset, TrialData, load_or_simulate};
-pub use evaluate::{Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
+pub use evaluate::{FlopsPerMs, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
 pub use model::{Family, FitModel, ModelConfig, ModelHeader, Normalisation, PlacementError};
 pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig};
 pub use session::{FitConfig, FitError, FitProgress, FitSession, StepLoss};
