@@ -29,10 +29,10 @@ const NAME: &str = "Dendrites";
 /// same gradients, to float tolerance.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
 pub enum DendriteAlgorithm {
-    /// Chosen by shape: `Expanded` wherever it does at most 4× the direct form's multiply-adds
-    /// (`dendrites ≤ 4·kd`), else `Direct`. Burn's CPU conv3d is slow even for small kernels
-    /// (a 64-cell granule population: 0.20 s direct, 0.06 s expanded on flex), so the GEMM wins
-    /// well before the kernel spans the whole tree.
+    /// The path [`plan`] estimates fastest for the shapes and backend: each path's time from
+    /// its counted work and flex's measured costs (docs/benchmarks.md, "Choosing a path").
+    /// Small kernels on small grids take the expanded GEMM, the Purkinje and pyramidal trees the
+    /// FFT, the fit's dilated temporal kernels the direct convolution.
     Auto,
     /// Burn's `conv3d` on the explicitly padded input: for dendrite kernels much narrower than
     /// the tree, where the expanded form would multiply mostly zeros.
@@ -54,10 +54,11 @@ pub enum DendriteAlgorithm {
 
 impl DendriteAlgorithm {
     /// The concrete algorithm (never `Auto`) for input `x` `[batch, channels, positions,
-    /// dendrites, time]` and weight `w` `[out_channels, channels / groups, kp, kd, kt]` on `device`.
-    pub fn resolve(self, x: [usize; 5], w: [usize; 5], device: &Device) -> Self {
+    /// dendrites, time]` and weight `w` `[out_channels, channels / groups, kp, kd, kt]` with
+    /// `dilation` steps between the time taps on `device`.
+    pub fn resolve(self, x: [usize; 5], w: [usize; 5], dilation: usize, device: &Device) -> Self {
         match self {
-            Self::Auto => plan(x, w, crate::backend::Backend::of(device)).algorithm,
+            Self::Auto => plan(x, w, dilation, crate::backend::Backend::of(device)).algorithm,
             other => other,
         }
     }
@@ -88,15 +89,18 @@ pub struct DendritePlan {
 }
 
 /// Flex's measured costs (2 cores; docs/benchmarks.md): a strided copy of one element (the
-/// im2col of the expanded path, its weight), the GEMM rate, burn's grouped conv3d (a fixed cost
-/// per group and channel block, then its rate), the real FFT's rate and its cost per transformed
-/// line, and one element of an elementwise op on the spectra.
+/// im2col of the expanded path, its weight), the GEMM rate, burn's conv3d (per kernel tap read
+/// for one output, and per multiply-add, on one core; it runs tiles of 512 outputs in parallel),
+/// the real FFT's rate and its cost per transformed line, and one element of an elementwise op
+/// on the spectra.
 mod flex_costs {
     pub const COPY: f64 = 13e-9;
     pub const WEIGHT_COPY: f64 = 7e-9;
     pub const GEMM: f64 = 80e9;
-    pub const CONV3D_GROUP: f64 = 55e-6;
-    pub const CONV3D: f64 = 0.25e9;
+    pub const CONV3D_TAP: f64 = 9.7e-9;
+    pub const CONV3D_MAC: f64 = 0.2e-9;
+    pub const CONV3D_TILE: usize = 512;
+    pub const CORES: usize = 2;
     pub const FFT: f64 = 3.4e9;
     pub const FFT_LINE: f64 = 240e-9;
     pub const SPECTRAL_OP: f64 = 1e-9;
@@ -169,23 +173,29 @@ fn fft_work(x: [usize; 5], w: [usize; 5]) -> (f64, f64, f64) {
     (flops, lines, spectral * cg as f64 * taps)
 }
 
-/// The plan for one call: each path's estimate on flex, the cheapest available taken.
-pub fn plan(x: [usize; 5], w: [usize; 5], backend: crate::backend::Backend) -> DendritePlan {
+/// The plan for one call (weight `w` with `dilation` steps between its time taps): each path's
+/// estimate on flex, the cheapest available taken. The direct and expanded paths touch only the
+/// kernel's real taps; the FFT transforms the dilated kernel, zeros included.
+pub fn plan(x: [usize; 5], w: [usize; 5], dilation: usize, backend: crate::backend::Backend) -> DendritePlan {
     use flex_costs::*;
     let [b, channels, p, d, t] = x;
     let [co, cg, kp, kd, kt] = w;
     let groups = channels / cg;
     let outputs = (b * co * p * d * t) as f64;
     let direct_macs = outputs * (cg * kp * kd * kt) as f64;
+    // conv3d reads each kernel tap once per output site and group (all of a group's channels
+    // at once), and runs (batch, tile of 512 sites) pairs in parallel.
+    let direct_taps = (b * groups * p * d * t * kp * kd * kt) as f64;
+    let direct_parallel = (b * (p * d * t).div_ceil(CONV3D_TILE)).min(CORES) as f64;
     let expanded_macs = outputs * (cg * kp * kt * d) as f64;
     let cols = (b * groups * cg * kp * kt * d * p * t) as f64;
     let expanded_weight = (co * d * cg * kp * kt * d) as f64;
-    let (fft_flops, fft_lines, spectral) = fft_work(x, w);
+    let (fft_flops, fft_lines, spectral) = fft_work(x, dilated_shape(w, dilation));
     let estimates = vec![
         PathEstimate {
             algorithm: DendriteAlgorithm::Direct,
             flops: 2.0 * direct_macs,
-            seconds: CONV3D_GROUP * (b * groups) as f64 + 2.0 * direct_macs / CONV3D,
+            seconds: (CONV3D_TAP * direct_taps + CONV3D_MAC * direct_macs) / direct_parallel,
             available: true,
         },
         PathEstimate {
@@ -368,14 +378,14 @@ impl Dendrites {
     pub fn plan(&self, batch: usize, time: usize, device: &Device) -> DendritePlan {
         let [n, co, ci, kp, kd, kt] = self.weight.dims();
         let x = [batch, n * ci, self.positions, self.dendrites, time];
-        let w = dilated_shape([n * co, ci, kp, kd, kt], self.dilation);
+        let w = [n * co, ci, kp, kd, kt];
         let backend = crate::backend::Backend::of(device);
         match self.algorithm {
-            DendriteAlgorithm::Auto => plan(x, w, backend),
+            DendriteAlgorithm::Auto => plan(x, w, self.dilation, backend),
             chosen => DendritePlan {
                 algorithm: chosen,
                 reason: format!("{chosen:?}: set in the config"),
-                estimates: plan(x, w, backend).estimates,
+                estimates: plan(x, w, self.dilation, backend).estimates,
             },
         }
     }
@@ -475,9 +485,8 @@ pub fn dendrite_conv(
     dilation: usize,
     algorithm: DendriteAlgorithm,
 ) -> Tensor<5> {
-    if dilation > 1
-        && algorithm.resolve(x.dims(), dilated_shape(weight.dims(), dilation), &x.device()) == DendriteAlgorithm::Fft
-    {
+    let resolved = algorithm.resolve(x.dims(), weight.dims(), dilation, &x.device());
+    if dilation > 1 && resolved == DendriteAlgorithm::Fft {
         // The FFT sees the dilated kernel itself, zeros between the taps.
         return dendrite_conv(x, dilate_time(weight, dilation), bias, 1, DendriteAlgorithm::Fft);
     }
@@ -488,7 +497,7 @@ pub fn dendrite_conv(
     let groups = channels / group_channels;
     let (pp, pd) = (same_padding(kp), same_padding(kd));
     let device = x.device();
-    match algorithm.resolve(x.dims(), dilated_shape(weight.dims(), dilation), &device) {
+    match resolved {
         DendriteAlgorithm::Expanded => {
             // Columns (im2col): cols[b, g, (c, i, l, e), (p, t)] = xpad[b, (g, c), p+i, e, t+l·δ].
             let xpad = x
@@ -1071,20 +1080,46 @@ mod tests {
         let granule_population = ([1, 4096, 4, 4, 5], [4096, 1, 3, 4, 5]);
         let granule = ([1, 1, 4, 4, 5], [1, 1, 3, 4, 5]);
         let pyramidal = ([1, 1, 100, 100, 5], [1, 1, 5, 10, 5]);
-        for ((x, w), backend, want) in [
-            (purkinje, Backend::Flex, DendriteAlgorithm::Fft),
-            (purkinje, Backend::NdArray, DendriteAlgorithm::Expanded),
-            (granule_population, Backend::Flex, DendriteAlgorithm::Expanded),
-            (granule, Backend::Flex, DendriteAlgorithm::Expanded),
-            (pyramidal, Backend::Flex, DendriteAlgorithm::Fft),
-        ] {
-            let p = plan(x, w, backend);
+        // The fit's neuron (train::fit): 16 taps 4 steps apart on a 10 × 5 grid, batch 8.
+        let fit_first = ([8, 2, 10, 5, 354], [4, 2, 3, 1, 16]);
+        let fit_deeper = ([8, 8, 10, 5, 354], [8, 8, 3, 1, 16]);
+        for ((x, w), dilation, backend, want) in [
+            (fit_first, 4, Backend::Flex, DendriteAlgorithm::Direct),
+            (fit_deeper, 4, Backend::Flex, DendriteAlgorithm::Direct),
+            (fit_first, 1, Backend::Flex, DendriteAlgorithm::Direct),
+        ]
+        .into_iter()
+        .chain(
+            [
+                (purkinje, Backend::Flex, DendriteAlgorithm::Fft),
+                (purkinje, Backend::NdArray, DendriteAlgorithm::Expanded),
+                (granule_population, Backend::Flex, DendriteAlgorithm::Expanded),
+                (granule, Backend::Flex, DendriteAlgorithm::Expanded),
+                (pyramidal, Backend::Flex, DendriteAlgorithm::Fft),
+            ]
+            .map(|(s, b, a)| (s, 1, b, a)),
+        ) {
+            let p = plan(x, w, dilation, backend);
             assert_eq!(p.algorithm, want, "{x:?} on {backend:?}: {}", p.reason);
             assert!(p.reason.starts_with(&format!("{want:?}: estimated")), "{}", p.reason);
         }
+        // Dilation leaves the direct and expanded paths' work alone (they skip the zeros) and
+        // lengthens the FFT's kernel: 16 taps 4 apart span 61 steps.
+        let (dense, dilated) = (
+            plan(fit_first.0, fit_first.1, 1, Backend::Flex),
+            plan(fit_first.0, fit_first.1, 4, Backend::Flex),
+        );
+        assert_eq!(dense.estimates[..2], dilated.estimates[..2]);
+        assert_eq!(
+            dilated.estimates[0].flops,
+            2.0 * (8 * 4 * 10 * 5 * 354 * 2 * 3 * 16) as f64
+        );
+        let zeros_filled = plan(fit_first.0, [4, 2, 3, 1, 61], 1, Backend::Flex);
+        assert_eq!(dilated.estimates[2], zeros_filled.estimates[2]);
+        assert!(zeros_filled.estimates[0].flops > 3.0 * dilated.estimates[0].flops);
         // The estimates: the Purkinje's direct arithmetic is the essay's 5.0e10; its FFT path is
         // the counted transforms and products (tests/capture.rs counts the same 1.45e8).
-        let p = plan(purkinje.0, purkinje.1, Backend::Flex);
+        let p = plan(purkinje.0, purkinje.1, 1, Backend::Flex);
         assert_eq!(p.estimates[0].flops, 5.0e10);
         assert!(
             (p.estimates[2].flops / 1.451e8 - 1.0).abs() < 0.01,
@@ -1092,7 +1127,7 @@ mod tests {
             p.estimates[2].flops
         );
         assert!(
-            plan(purkinje.0, purkinje.1, Backend::NdArray)
+            plan(purkinje.0, purkinje.1, 1, Backend::NdArray)
                 .reason
                 .contains("Fft unavailable on ndarray")
         );
@@ -1103,7 +1138,7 @@ mod tests {
             .init(&device);
         assert_eq!(d.plan(1, 5, &device).algorithm, DendriteAlgorithm::Expanded);
         assert_eq!(
-            DendriteAlgorithm::Direct.resolve(purkinje.0, purkinje.1, &device),
+            DendriteAlgorithm::Direct.resolve(purkinje.0, purkinje.1, 1, &device),
             DendriteAlgorithm::Direct
         );
     }
