@@ -72,13 +72,15 @@ impl NeuronConfig {
                 }));
             }
         }
-        if self.synapses.sites != self.dendrites.sites() {
+        if self.synapses.outputs() != self.dendrites.sites() {
             return Err(ConfigError::Inconsistent {
                 module: "Neuron",
                 message: format!(
-                    "{}: synapses produce {} sites but the dendrites lay out {} (channels × positions × dendrites)",
+                    "{}: synapses produce {} drives (sites × receptor types: {} × {}) but the dendrites lay out {} (channels × positions × dendrites)",
                     self.name,
+                    self.synapses.outputs(),
                     self.synapses.sites,
+                    self.synapses.receptors,
                     self.dendrites.sites()
                 ),
             });

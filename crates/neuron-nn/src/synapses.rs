@@ -7,7 +7,12 @@
 //! A layer of `neurons` cells (like a convolution's `groups`): every parameter has a leading
 //! neuron axis, and the input is either shared by all cells (`[batch, inputs, time]`) or one per
 //! cell (`[batch, neurons · inputs, time]`, neuron-major). The output is neuron-major too:
-//! `[batch, neurons · sites, time]`.
+//! `[batch, neurons · receptors · sites, time]`.
+//!
+//! A site may express several receptor types (`receptors`, like a convolution's output
+//! channels): glutamate released at one synapse opens fast AMPA and slow NMDA channels, whose
+//! currents the dendrite then filters differently. Each receptor type has its own weights, so
+//! each site emits one drive per receptor type, receptor-major: `(receptor, site)`.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -55,6 +60,10 @@ pub struct SynapsesConfig {
     /// Neurons in the layer, each with its own weights (like a convolution's `groups`). Default 1.
     #[config(default = 1)]
     pub neurons: usize,
+    /// Receptor types at each site, each with its own weights: the drives each site emits
+    /// (output channels per site). Default 1.
+    #[config(default = 1)]
+    pub receptors: usize,
     /// Initialiser of the weights (dense) or gains (one-to-one, mapped; fan-in 1).
     /// Default: Kaiming uniform, as burn's `Linear`.
     #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
@@ -64,8 +73,8 @@ pub struct SynapsesConfig {
 /// Synaptic transmission as a (dense, diagonal or mapped) matrix product over the input axis.
 #[derive(Module, Debug)]
 pub struct Synapses {
-    /// Dense: `[neurons, sites, inputs]`. One-to-one and mapped: per-site gains
-    /// `[neurons, sites, 1]`.
+    /// Dense: `[neurons, receptors · sites, inputs]`. Other modes: per-site gains
+    /// `[neurons, receptors · sites, 1]`.
     pub weight: Param<Tensor<3>>,
     /// Inputs of each neuron.
     pub inputs: usize,
@@ -82,6 +91,7 @@ impl SynapsesConfig {
         check_nonzero(NAME, "inputs", self.inputs)?;
         check_nonzero(NAME, "sites", self.sites)?;
         check_nonzero(NAME, "neurons", self.neurons)?;
+        check_nonzero(NAME, "receptors", self.receptors)?;
         match &self.mode {
             SynapseMode::Dense => Ok(()),
             SynapseMode::OneToOne if self.sites != self.inputs => Err(ConfigError::Inconsistent {
@@ -136,9 +146,15 @@ impl SynapsesConfig {
         }
     }
 
+    /// Drives each neuron emits: receptors × sites.
+    pub fn outputs(&self) -> usize {
+        self.receptors * self.sites
+    }
+
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
         self.neurons
+            * self.receptors
             * match self.mode {
                 SynapseMode::Dense => self.sites * self.inputs,
                 _ => self.sites,
@@ -155,9 +171,9 @@ impl SynapsesConfig {
         };
         Synapses {
             weight: self.initializer.init_with(
-                [self.neurons, self.sites, fan_in],
+                [self.neurons, self.outputs(), fan_in],
                 Some(fan_in),
-                Some(self.sites),
+                Some(self.outputs()),
                 device,
             ),
             inputs: self.inputs,
@@ -173,13 +189,24 @@ impl Synapses {
         self.weight.dims()[0]
     }
 
+    /// Receptor types at each site.
+    pub fn receptors(&self) -> usize {
+        self.weight.dims()[1] / self.sites
+    }
+
+    /// Drives each neuron emits: receptors × sites.
+    pub fn outputs(&self) -> usize {
+        self.weight.dims()[1]
+    }
+
     /// Presynaptic activity to synaptic drive.
     ///
     /// # Shapes
     ///
     /// - input: `[batch, inputs, time]` (every neuron sees it) or
     ///   `[batch, neurons · inputs, time]` (each neuron its own, neuron-major)
-    /// - output: `[batch, neurons · sites, time]`
+    /// - output: `[batch, neurons · receptors · sites, time]`, each neuron's drives ordered
+    ///   (receptor, site)
     ///
     /// # Panics
     ///
@@ -206,22 +233,24 @@ impl Synapses {
             return Err(ShapeError::new(NAME, expected, &dims));
         }
         let w = self.weight.val();
+        let r = self.receptors();
         Ok(match &self.mode {
             SynapseMode::Dense => synapses_dense(x, w),
-            SynapseMode::OneToOne => synapses_gain(x, w),
-            mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, self.inputs), w),
-            SynapseMode::Placed { sites } => synapses_gain(place_inputs(x, sites, self.sites), w),
+            SynapseMode::OneToOne => synapses_gain(x, w, r),
+            mode @ SynapseMode::Mapped { .. } => synapses_gain(site_inputs(x, mode, self.inputs), w, r),
+            SynapseMode::Placed { sites } => synapses_gain(place_inputs(x, sites, self.sites), w, r),
         })
     }
 }
 
-/// Dense synapses: `y[b, (n, s), t] = Σ_i w[n, s, i] · x[b, (n,) i, t]`.
+/// Dense synapses: `y[b, (n, s), t] = Σ_i w[n, s, i] · x[b, (n,) i, t]` (with several receptor
+/// types, `s` runs over (receptor, site)).
 ///
 /// # Shapes
 ///
 /// - x: `[batch, inputs, time]` (shared) or `[batch, neurons · inputs, time]`
-/// - weight: `[neurons, sites, inputs]`
-/// - output: `[batch, neurons · sites, time]`
+/// - weight: `[neurons, outputs, inputs]`
+/// - output: `[batch, neurons · outputs, time]`
 pub fn synapses_dense(x: Tensor<3>, weight: Tensor<3>) -> Tensor<3> {
     let [n, s, i] = weight.dims();
     let [b, c, t] = x.dims();
@@ -236,22 +265,23 @@ pub fn synapses_dense(x: Tensor<3>, weight: Tensor<3>) -> Tensor<3> {
     }
 }
 
-/// Per-site gains: `y[b, (n, s), t] = g[n, s] · x[b, (n,) s, t]`.
+/// Per-site gains, one per receptor type: `y[b, (n, r, s), t] = g[n, (r, s)] · x[b, (n,) s, t]`.
 ///
 /// # Shapes
 ///
 /// - x: `[batch, sites, time]` (shared) or `[batch, neurons · sites, time]`
-/// - gain: `[neurons, sites, 1]`
-/// - output: `[batch, neurons · sites, time]`
-pub fn synapses_gain(x: Tensor<3>, gain: Tensor<3>) -> Tensor<3> {
-    let [n, s, _] = gain.dims();
+/// - gain: `[neurons, receptors · sites, 1]`
+/// - output: `[batch, neurons · receptors · sites, time]`
+pub fn synapses_gain(x: Tensor<3>, gain: Tensor<3>, receptors: usize) -> Tensor<3> {
+    let [n, rs, _] = gain.dims();
+    let s = rs / receptors;
     let [b, c, t] = x.dims();
     let x = if c == s {
-        x.unsqueeze_dim::<4>(1)
+        x.reshape([b, 1, 1, s, t])
     } else {
-        x.reshape([b, n, s, t])
+        x.reshape([b, n, 1, s, t])
     };
-    (x * gain.unsqueeze::<4>()).reshape([b, n * s, t])
+    (x * gain.reshape([1, n, receptors, s, 1])).reshape([b, n * rs, t])
 }
 
 /// The input each site listens to (axis 1): `x[b, (n,) map[s], t]` in mapped mode, `x` itself
@@ -374,6 +404,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_receptor_type_has_its_own_gain_at_every_site() {
+        let device = Device::flex();
+        // Two neurons with their own inputs; inputs 0 and 2 on site 1, input 1 on site 0.
+        let syn = SynapsesConfig::new(3, 2)
+            .with_mode(SynapseMode::Placed { sites: vec![1, 0, 1] })
+            .with_neurons(2)
+            .with_receptors(3)
+            .init(&device);
+        assert_eq!((syn.receptors(), syn.outputs()), (3, 6));
+        // gain[n, (r, s)] = 10·n + 2·r + s + 1, distinct everywhere.
+        let g: Vec<f32> = (0..12).map(|k| (10 * (k / 6) + k % 6 + 1) as f32).collect();
+        let syn = Synapses {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(g, [2, 6, 1]), &device)),
+            ..syn
+        };
+        // x[0, (n, i), 0] = (n + 1) · 100^i: each input's contribution stays recognisable.
+        let x: Vec<f32> = (0..6)
+            .map(|k| ((k / 3 + 1) * 100usize.pow((k % 3) as u32)) as f32)
+            .collect();
+        let y = values(syn.forward(Tensor::from_data(TensorData::new(x, [1, 6, 1]), &device)));
+        for n in 0..2 {
+            let on_site = [(n + 1) as f64 * 100.0, (n + 1) as f64 * (1.0 + 10_000.0)];
+            for r in 0..3 {
+                for s in 0..2 {
+                    let gain = (10 * n + 2 * r + s + 1) as f64;
+                    assert_eq!(
+                        y[(n * 3 + r) * 2 + s],
+                        gain * on_site[s],
+                        "neuron {n}, receptor {r}, site {s}"
+                    );
+                }
+            }
+        }
+        // Dense: receptor types are more rows of the same matrix.
+        let dense = SynapsesConfig::new(3, 2).with_receptors(2);
+        assert_eq!(dense.num_params(), 12);
+        assert_eq!(dense.init(&device).weight.dims(), [1, 4, 3]);
+        assert_eq!(
+            SynapsesConfig::new(3, 2).with_receptors(0).validate().unwrap_err(),
+            ConfigError::Zero {
+                module: "Synapses",
+                field: "receptors"
+            }
+        );
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn config_errors_keep_their_structure() {
     bad.dendrites.positions = 3;
     let e = bad.validate().unwrap_err().to_string();
     assert!(
-        e.contains("granule: synapses produce 16 sites but the dendrites lay out 12"),
+        e.contains("granule: synapses produce 16 drives (sites × receptor types: 16 × 1) but the dendrites lay out 12"),
         "{e}"
     );
     // A stage's own error: which cell, which stage, what — as data, not only as text.

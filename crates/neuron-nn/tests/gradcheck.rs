@@ -136,6 +136,7 @@ fn synapses() {
                     synapses_gain(
                         a[0].clone().reshape([2, blocks * 3, 4]),
                         a[1].clone().reshape([n, 3, 1]),
+                        1,
                     ),
                     3,
                 )
@@ -147,18 +148,21 @@ fn synapses() {
             |a| {
                 let mode = SynapseMode::Mapped { map: vec![2, 0, 0, 1] };
                 let sites = site_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &mode, 3);
-                project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1])), 3)
+                project(synapses_gain(sites, a[1].clone().reshape([n, 4, 1]), 1), 3)
             },
         );
-        // Inputs 0 and 2 share site 1; site 0 holds input 1.
-        check(
-            &format!("Synapses placed ×{n}"),
-            vec![data(2 * blocks * 3 * 4, 1), data(n * 2, 2)],
-            |a| {
-                let sites = place_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &[1, 0, 1], 2);
-                project(synapses_gain(sites, a[1].clone().reshape([n, 2, 1])), 3)
-            },
-        );
+        // Inputs 0 and 2 share site 1; site 0 holds input 1. One receptor type, then three.
+        for receptors in [1, 3] {
+            check(
+                &format!("Synapses placed ×{n}, {receptors} receptors"),
+                vec![data(2 * blocks * 3 * 4, 1), data(n * receptors * 2, 2)],
+                |a| {
+                    let sites = place_inputs(a[0].clone().reshape([2, blocks * 3, 4]), &[1, 0, 1], 2);
+                    let gain = a[1].clone().reshape([n, receptors * 2, 1]);
+                    project(synapses_gain(sites, gain, receptors), 3)
+                },
+            );
+        }
     }
 }
 

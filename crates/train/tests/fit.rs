@@ -34,18 +34,26 @@ fn dataset() -> &'static Dataset {
     })
 }
 
-/// A small model of each family for bs4's 250 synapses and 4 branches.
+/// A small neuron for bs4's 4 branches, with `receptors` drives per grid site.
+fn small_neuron(receptors: usize) -> ModelConfig {
+    ModelConfig::Neuron(
+        NeuronNetConfig::new(4)
+            .with_positions(4)
+            .with_receptors(receptors)
+            .with_stages(vec![
+                DendriteStageConfig::new(2, 4, 3),
+                DendriteStageConfig::new(1, 3, 1),
+            ])
+            .with_soma_kernel(5),
+    )
+}
+
+/// A small model of each family for bs4's 250 synapses and 4 branches (the neuron with one
+/// receptor type per site, and with three).
 fn small_models() -> Vec<ModelConfig> {
     vec![
-        ModelConfig::Neuron(
-            NeuronNetConfig::new(4)
-                .with_positions(4)
-                .with_stages(vec![
-                    DendriteStageConfig::new(2, 4, 3),
-                    DendriteStageConfig::new(1, 3, 1),
-                ])
-                .with_soma_kernel(5),
-        ),
+        small_neuron(1),
+        small_neuron(3),
         ModelConfig::Tcn(TcnConfig::new(250, 4, 2).with_first_kernel(6).with_kernel(3)),
         ModelConfig::Ln(LinearNonlinearConfig::new(250).with_kernel(7)),
     ]
@@ -254,7 +262,7 @@ fn bad_model_files_are_errors() {
     assert!(FitModel::load(&garbage, &device).is_err());
     assert!(FitModel::load(dir.join("absent.model"), &device).is_err());
     // A checkpoint is not a model file, and a model file is not a checkpoint.
-    let s = trained(small_models().remove(2), &device);
+    let s = trained(small_models().remove(3), &device);
     let checkpoint = dir.join("run.ckpt");
     s.save(&checkpoint).unwrap();
     let e = FitModel::load(&checkpoint, &device).unwrap_err().to_string();
@@ -331,7 +339,7 @@ fn config_error(config: FitConfig) -> String {
 #[test]
 fn bad_configs_are_errors() {
     let _lock = seed_lock();
-    let ln = || small_fit(small_models().remove(2));
+    let ln = || small_fit(small_models().remove(3));
     assert!(config_error(ln().with_batch(0)).contains("`batch` must be at least 1"));
     assert!(config_error(ln().with_learning_rate(f64::NAN)).contains("learning_rate"));
     assert!(config_error(ln().with_final_learning_rate(1.0)).contains("only decays"));
@@ -361,8 +369,9 @@ fn flops_per_ms_is_the_streaming_cost() {
     let device = Device::flex();
     let _lock = seed_lock();
     let synapses = &dataset().train[0].synapses;
-    let [neuron, tcn, ln] = <[ModelConfig; 3]>::try_from(small_models()).unwrap();
-    let [neuron, tcn, ln] = [neuron, tcn, ln].map(|m| fit::flops_per_ms(&m.init(synapses, &device).unwrap(), 250));
+    let [neuron, receptors, tcn, ln] = <[ModelConfig; 4]>::try_from(small_models())
+        .unwrap()
+        .map(|m| fit::flops_per_ms(&m.init(synapses, &device).unwrap(), 250));
     // Linear-nonlinear: 250 synapses × 7 taps, then 2 affine maps; 2 FLOPs per multiply-add.
     // It has no element-wise op (the biases ride on the convolutions), so every op is counted.
     assert_eq!(ln.torch, 2.0 * (250.0 * 7.0 + 2.0));
@@ -378,4 +387,7 @@ fn flops_per_ms_is_the_streaming_cost() {
     let want = 2.0 * (grid * 2.0 * 2.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
     assert_eq!(neuron.torch, want);
     assert!(neuron.all_ops > want + 250.0, "{}", neuron.all_ops);
+    // Three receptor types per site: stage 0 reads 2 × 3 channels; their gains are element-wise.
+    let want = 2.0 * (grid * 2.0 * 6.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
+    assert_eq!(receptors.torch, want);
 }

@@ -47,6 +47,10 @@ pub struct NeuronNetConfig {
     /// Segments per branch on the grid. Default 10.
     #[config(default = 10)]
     pub positions: usize,
+    /// Receptor types at each grid site (`Synapses::receptors`): drives per site, each with
+    /// its own gain, before the first dendrite stage. Default 1.
+    #[config(default = 1)]
+    pub receptors: usize,
     /// The dendrite stages, input first. Default: 4 maps × 16 taps 4 ms apart (61 ms, NMDA's
     /// decay), then 1 map × 8 taps 1 ms apart.
     #[config(default = "vec![DendriteStageConfig::new(4, 16, 4), DendriteStageConfig::new(1, 8, 1)]")]
@@ -68,7 +72,8 @@ pub struct NeuronNetConfig {
     #[config(default = 32)]
     pub soma_kernel: usize,
     /// How the dendrite stages convolve. Default direct: their kernels have few taps (dilated),
-    /// where the direct path trains fastest on flex (docs/fit.md).
+    /// where the direct path trains fastest on flex (docs/fit.md). `Auto` picks it too at the
+    /// training shape; naming it keeps whole-trial evaluation on the same arithmetic.
     #[config(default = "DendriteAlgorithm::Direct")]
     pub algorithm: DendriteAlgorithm,
 }
@@ -105,6 +110,7 @@ impl NeuronNetConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_nonzero(NAME, "branches", self.branches)?;
         check_nonzero(NAME, "positions", self.positions)?;
+        check_nonzero(NAME, "receptors", self.receptors)?;
         check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
         if self.stages.is_empty() {
             return Err(ConfigError::Inconsistent {
@@ -123,7 +129,11 @@ impl NeuronNetConfig {
 
     fn stage(&self, i: usize) -> DendritesConfig {
         let s = &self.stages[i];
-        let channels = if i == 0 { CHANNELS } else { self.stages[i - 1].maps };
+        let channels = if i == 0 {
+            CHANNELS * self.receptors
+        } else {
+            self.stages[i - 1].maps
+        };
         DendritesConfig::new(self.positions, self.dendrites(), [s.kernel_positions, 1, s.kernel_time])
             .with_channels(channels)
             .with_out_channels(s.maps)
@@ -153,6 +163,7 @@ impl NeuronNetConfig {
         Ok(NeuronNet {
             synapses: SynapsesConfig::new(synapses.len(), grid)
                 .with_mode(SynapseMode::Placed { sites })
+                .with_receptors(self.receptors)
                 // Every synapse starts equal: the dendrite kernels learn each type's sign.
                 .with_initializer(Initializer::Constant { value: 1.0 })
                 .init(device),

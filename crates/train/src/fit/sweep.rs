@@ -24,13 +24,28 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
         model,
     };
     let stage = DendriteStageConfig::new;
-    let neuron =
-        |stages: Vec<DendriteStageConfig>| ModelConfig::Neuron(NeuronNetConfig::new(branches).with_stages(stages));
+    let neuron = |stages: Vec<DendriteStageConfig>, receptors: usize| {
+        ModelConfig::Neuron(
+            NeuronNetConfig::new(branches)
+                .with_stages(stages)
+                .with_receptors(receptors),
+        )
+    };
     match family {
         Family::Neuron => vec![
-            size("1", neuron(vec![stage(1, 16, 4)])),
-            size("4-1", neuron(vec![stage(4, 16, 4), stage(1, 8, 1)])),
-            size("8-8-1", neuron(vec![stage(8, 16, 4), stage(8, 8, 2), stage(1, 8, 1)])),
+            size("1", neuron(vec![stage(1, 16, 4)], 1)),
+            size("4-1", neuron(vec![stage(4, 16, 4), stage(1, 8, 1)], 1)),
+            size(
+                "8-8-1",
+                neuron(vec![stage(8, 16, 4), stage(8, 8, 2), stage(1, 8, 1)], 1),
+            ),
+            // Several receptor types per grid site (`+rN`): N drives per site and synapse type,
+            // each with its own gain, before the first dendrite stage.
+            size("4-1+r4", neuron(vec![stage(4, 16, 4), stage(1, 8, 1)], 4)),
+            size(
+                "8-8-1+r8",
+                neuron(vec![stage(8, 16, 4), stage(8, 8, 2), stage(1, 8, 1)], 8),
+            ),
         ],
         Family::Tcn => [(2, 8), (3, 32), (5, 64)]
             .into_iter()
