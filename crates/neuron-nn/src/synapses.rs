@@ -85,6 +85,25 @@ pub struct Synapses {
     pub mode: SynapseMode,
 }
 
+/// A connectivity list of `len` entries, each below `bound`; the messages say which rule broke
+/// (`out_of_range` gets the entry's position and value).
+fn check_index_list(
+    list: &[usize],
+    len: usize,
+    bound: usize,
+    wrong_len: impl FnOnce() -> String,
+    out_of_range: impl FnOnce(usize, usize) -> String,
+) -> Result<(), ConfigError> {
+    let inconsistent = |message| ConfigError::Inconsistent { module: NAME, message };
+    if list.len() != len {
+        return Err(inconsistent(wrong_len()));
+    }
+    match list.iter().enumerate().find(|(_, v)| **v >= bound) {
+        Some((k, &v)) => Err(inconsistent(out_of_range(k, v))),
+        None => Ok(()),
+    }
+}
+
 impl SynapsesConfig {
     /// Checks sizes and the connectivity map.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -102,47 +121,37 @@ impl SynapsesConfig {
                 ),
             }),
             SynapseMode::OneToOne => Ok(()),
-            SynapseMode::Mapped { map } => {
-                if map.len() != self.sites {
-                    return Err(ConfigError::Inconsistent {
-                        module: NAME,
-                        message: format!(
-                            "mapped mode needs one entry per site: {} sites, map of {}",
-                            self.sites,
-                            map.len()
-                        ),
-                    });
-                }
-                if let Some((s, &i)) = map.iter().enumerate().find(|(_, i)| **i >= self.inputs) {
-                    return Err(ConfigError::Inconsistent {
-                        module: NAME,
-                        message: format!("site {s} maps to input {i}, but there are only {} inputs", self.inputs),
-                    });
-                }
-                Ok(())
-            }
-            SynapseMode::Placed { sites } => {
-                if sites.len() != self.inputs {
-                    return Err(ConfigError::Inconsistent {
-                        module: NAME,
-                        message: format!(
-                            "placed mode needs one site per input synapse: {} inputs, {} sites given",
-                            self.inputs,
-                            sites.len()
-                        ),
-                    });
-                }
-                if let Some((i, &s)) = sites.iter().enumerate().find(|(_, s)| **s >= self.sites) {
-                    return Err(ConfigError::Inconsistent {
-                        module: NAME,
-                        message: format!(
-                            "synapse {i} is placed on site {s}, but there are only {} sites",
-                            self.sites
-                        ),
-                    });
-                }
-                Ok(())
-            }
+            SynapseMode::Mapped { map } => check_index_list(
+                map,
+                self.sites,
+                self.inputs,
+                || {
+                    format!(
+                        "mapped mode needs one entry per site: {} sites, map of {}",
+                        self.sites,
+                        map.len()
+                    )
+                },
+                |s, i| format!("site {s} maps to input {i}, but there are only {} inputs", self.inputs),
+            ),
+            SynapseMode::Placed { sites } => check_index_list(
+                sites,
+                self.inputs,
+                self.sites,
+                || {
+                    format!(
+                        "placed mode needs one site per input synapse: {} inputs, {} sites given",
+                        self.inputs,
+                        sites.len()
+                    )
+                },
+                |i, s| {
+                    format!(
+                        "synapse {i} is placed on site {s}, but there are only {} sites",
+                        self.sites
+                    )
+                },
+            ),
         }
     }
 
