@@ -31,18 +31,9 @@ struct Cli {
     reps: u64,
 }
 
-/// Counted FLOPs (torch convention plus the FFT rules) of a model's forward, and of its forward +
-/// backward when every parameter needs a gradient (the input needs none).
+/// Counted FLOPs of a population's forward, and of its forward + backward.
 fn count(build: impl Fn(&burn::tensor::Device) -> Population, input: [usize; 3]) -> (f64, f64) {
-    let r = flop_count::capture(|cx| {
-        let m = build(cx.device());
-        cx.params(&m);
-        let _ = m.forward(Tensor::<3>::zeros(input, cx.device()));
-    })
-    .expect("the cells capture")
-    .count(&flop_count::Convention::torch());
-    let f = r.forward as f64;
-    (f, f + r.backward_params.expect("parameters declared") as f64)
+    common::counted_fwd_bwd(build, |m, x| drop(m.forward(x)), input)
 }
 
 fn main() {
@@ -53,11 +44,7 @@ fn main() {
     let ad = device.clone().autodiff();
 
     let n = 2048;
-    let a = Tensor::<2>::random([n, n], Distribution::Default, &device);
-    let b = Tensor::<2>::random([n, n], Distribution::Default, &device);
-    let mm = median_secs(reps, || {
-        a.clone().matmul(b.clone()).into_data();
-    });
+    let mm = common::matmul_secs(n, reps, &device);
     let mm_rate = 2.0 * (n as f64).powi(3) / mm;
     let big = Tensor::<1>::random([1 << 26], Distribution::Default, &device); // 256 MiB
     let copy = median_secs(reps, || {

@@ -17,7 +17,6 @@ mod common;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use common::{Backend, median_secs};
-use flop_count::{Convention, capture};
 use neuron_nn::{DendriteAlgorithm, DendritesConfig};
 use serde_json::json;
 
@@ -51,15 +50,7 @@ enum Algorithm {
 /// Counted FLOPs of the stage on `algorithm`: forward, and forward + backward (weights only;
 /// the input needs no gradient).
 fn counted(config: &DendritesConfig) -> (f64, f64) {
-    let r = capture(|cx| {
-        let d = config.init(cx.device());
-        cx.params(&d);
-        let _ = d.forward(Tensor::<3>::zeros([1, 100_000, 5], cx.device()));
-    })
-    .expect("the dendrite stage captures")
-    .count(&Convention::torch());
-    let f = r.forward as f64;
-    (f, f + r.backward_params.expect("parameters declared") as f64)
+    common::counted_fwd_bwd(|d| config.init(d), |m, x| drop(m.forward(x)), [1, 100_000, 5])
 }
 
 fn main() {
@@ -76,11 +67,7 @@ fn main() {
     device.seed(0);
 
     let n = 2048;
-    let a = Tensor::<2>::random([n, n], Distribution::Default, &device);
-    let b = Tensor::<2>::random([n, n], Distribution::Default, &device);
-    let mm = median_secs(reps, || {
-        a.clone().matmul(b.clone()).into_data();
-    });
+    let mm = common::matmul_secs(n, reps, &device);
     let mm_rate = 2.0 * (n as f64).powi(3) / mm;
     let fft_rate = neuron_nn::dendrites::fft_supported(&device).then(|| fft_rate(&device, reps));
 

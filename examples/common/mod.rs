@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use burn::tensor::Device;
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
 
 /// A Burn backend, chosen on the command line (`--device flex`). `Device::default()` would
 /// prefer wgpu whenever it is compiled in, even without a GPU, so the examples always name it.
@@ -69,4 +70,32 @@ pub fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
         .collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Counted FLOPs (torch convention plus the FFT rules) of a module's forward on a zero input of
+/// `input`, and of its forward + backward when every parameter needs a gradient (the input
+/// needs none).
+pub fn counted_fwd_bwd<M: Module>(
+    build: impl FnOnce(&Device) -> M,
+    run: impl FnOnce(&M, Tensor<3>),
+    input: [usize; 3],
+) -> (f64, f64) {
+    let r = flop_count::capture(|cx| {
+        let m = build(cx.device());
+        cx.params(&m);
+        run(&m, Tensor::<3>::zeros(input, cx.device()));
+    })
+    .expect("the module captures")
+    .count(&flop_count::Convention::torch());
+    let f = r.forward as f64;
+    (f, f + r.backward_params.expect("parameters declared") as f64)
+}
+
+/// Median seconds of an `n`³ matmul on `device`: the machine's reference rate.
+pub fn matmul_secs(n: usize, reps: usize, device: &Device) -> f64 {
+    let a = Tensor::<2>::random([n, n], Distribution::Default, device);
+    let b = Tensor::<2>::random([n, n], Distribution::Default, device);
+    median_secs(reps, || {
+        a.clone().matmul(b.clone()).into_data();
+    })
 }
