@@ -80,7 +80,7 @@ impl NeuronConfig {
                     self.name,
                     self.synapses.outputs(),
                     self.synapses.sites,
-                    self.synapses.receptors,
+                    self.synapses.receptor_types(),
                     self.dendrites.sites()
                 ),
             });

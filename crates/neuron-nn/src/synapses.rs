@@ -61,9 +61,10 @@ pub struct SynapsesConfig {
     #[config(default = 1)]
     pub neurons: usize,
     /// Receptor types at each site, each with its own weights: the drives each site emits
-    /// (output channels per site). Default 1.
-    #[config(default = 1)]
-    pub receptors: usize,
+    /// (output channels per site). Default `None`: one. An option so that configs saved before
+    /// the field existed still load (burn's `Config` has no serde defaults).
+    #[config(default = "None")]
+    pub receptors: Option<usize>,
     /// Initialiser of the weights (dense) or gains (one-to-one, mapped; fan-in 1).
     /// Default: Kaiming uniform, as burn's `Linear`.
     #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
@@ -110,7 +111,7 @@ impl SynapsesConfig {
         check_nonzero(NAME, "inputs", self.inputs)?;
         check_nonzero(NAME, "sites", self.sites)?;
         check_nonzero(NAME, "neurons", self.neurons)?;
-        check_nonzero(NAME, "receptors", self.receptors)?;
+        check_nonzero(NAME, "receptors", self.receptor_types())?;
         match &self.mode {
             SynapseMode::Dense => Ok(()),
             SynapseMode::OneToOne if self.sites != self.inputs => Err(ConfigError::Inconsistent {
@@ -155,15 +156,20 @@ impl SynapsesConfig {
         }
     }
 
-    /// Drives each neuron emits: receptors × sites.
+    /// Receptor types at each site (`receptors`, one when unset).
+    pub fn receptor_types(&self) -> usize {
+        self.receptors.unwrap_or(1)
+    }
+
+    /// Drives each neuron emits: receptor types × sites.
     pub fn outputs(&self) -> usize {
-        self.receptors * self.sites
+        self.receptor_types() * self.sites
     }
 
     /// Number of trainable parameters this config creates.
     pub fn num_params(&self) -> usize {
         self.neurons
-            * self.receptors
+            * self.receptor_types()
             * match self.mode {
                 SynapseMode::Dense => self.sites * self.inputs,
                 _ => self.sites,
@@ -422,7 +428,7 @@ mod tests {
         let syn = SynapsesConfig::new(3, 2)
             .with_mode(SynapseMode::Placed { sites: vec![1, 0, 1] })
             .with_neurons(2)
-            .with_receptors(3)
+            .with_receptors(Some(3))
             .init(&device);
         assert_eq!((syn.receptors(), syn.outputs()), (3, 6));
         // gain[n, (r, s)] = 10·n + 2·r + s + 1, distinct everywhere.
@@ -450,11 +456,14 @@ mod tests {
             }
         }
         // Dense: receptor types are more rows of the same matrix.
-        let dense = SynapsesConfig::new(3, 2).with_receptors(2);
+        let dense = SynapsesConfig::new(3, 2).with_receptors(Some(2));
         assert_eq!(dense.num_params(), 12);
         assert_eq!(dense.init(&device).weight.dims(), [1, 4, 3]);
         assert_eq!(
-            SynapsesConfig::new(3, 2).with_receptors(0).validate().unwrap_err(),
+            SynapsesConfig::new(3, 2)
+                .with_receptors(Some(0))
+                .validate()
+                .unwrap_err(),
             ConfigError::Zero {
                 module: "Synapses",
                 field: "receptors"
@@ -539,5 +548,10 @@ mod tests {
         let back: SynapsesConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back.mode, c.mode);
         assert!(serde_json::from_str::<SynapsesConfig>(r#"{"inputs":1,"sites":1,"mode":"Diagonal"}"#).is_err());
+        // A config saved before receptor types existed loads with one.
+        let mut old = serde_json::to_value(SynapsesConfig::new(3, 2)).unwrap();
+        assert!(old.as_object_mut().unwrap().remove("receptors").is_some());
+        let old: SynapsesConfig = serde_json::from_value(old).unwrap();
+        assert_eq!((old.receptors, old.outputs()), (None, 2));
     }
 }

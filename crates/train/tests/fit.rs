@@ -39,7 +39,7 @@ fn small_neuron(receptors: usize) -> ModelConfig {
     ModelConfig::Neuron(
         NeuronNetConfig::new(4)
             .with_positions(4)
-            .with_receptors(receptors)
+            .with_receptors((receptors > 1).then_some(receptors))
             .with_stages(vec![
                 DendriteStageConfig::new(2, 4, 3),
                 DendriteStageConfig::new(1, 3, 1),
@@ -362,6 +362,18 @@ fn bad_configs_are_errors() {
     let s = FitSession::new(ln().with_window(5000), dataset(), &Device::flex()).unwrap();
     let e = s.run(dataset(), 1, None, |_| {}).err().unwrap().to_string();
     assert!(e.contains("needs 5006 ms") && e.contains("1200 ms"), "{e}");
+}
+
+#[test]
+fn models_saved_before_receptor_types_load_with_one() {
+    let mut old = serde_json::to_value(small_neuron(1)).unwrap();
+    let neuron = old.as_object_mut().unwrap().values_mut().next().unwrap();
+    assert!(
+        neuron.as_object_mut().unwrap().remove("receptors").is_some(),
+        "{neuron}"
+    );
+    let old: ModelConfig = serde_json::from_value(old).unwrap();
+    assert_eq!(old, small_neuron(1));
 }
 
 #[test]

@@ -47,10 +47,11 @@ pub struct NeuronNetConfig {
     /// Segments per branch on the grid. Default 10.
     #[config(default = 10)]
     pub positions: usize,
-    /// Receptor types at each grid site (`Synapses::receptors`): drives per site, each with
-    /// its own gain, before the first dendrite stage. Default 1.
-    #[config(default = 1)]
-    pub receptors: usize,
+    /// Receptor types at each grid site (`SynapsesConfig::receptors`): drives per site, each
+    /// with its own gain, before the first dendrite stage. Default `None`: one (models saved
+    /// before the field existed load so).
+    #[config(default = "None")]
+    pub receptors: Option<usize>,
     /// The dendrite stages, input first. Default: 4 maps × 16 taps 4 ms apart (61 ms, NMDA's
     /// decay), then 1 map × 8 taps 1 ms apart.
     #[config(default = "vec![DendriteStageConfig::new(4, 16, 4), DendriteStageConfig::new(1, 8, 1)]")]
@@ -110,7 +111,7 @@ impl NeuronNetConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_nonzero(NAME, "branches", self.branches)?;
         check_nonzero(NAME, "positions", self.positions)?;
-        check_nonzero(NAME, "receptors", self.receptors)?;
+        check_nonzero(NAME, "receptors", self.receptors.unwrap_or(1))?;
         check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
         if self.stages.is_empty() {
             return Err(ConfigError::Inconsistent {
@@ -130,7 +131,7 @@ impl NeuronNetConfig {
     fn stage(&self, i: usize) -> DendritesConfig {
         let s = &self.stages[i];
         let channels = if i == 0 {
-            CHANNELS * self.receptors
+            CHANNELS * self.receptors.unwrap_or(1)
         } else {
             self.stages[i - 1].maps
         };

@@ -28,7 +28,7 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
         ModelConfig::Neuron(
             NeuronNetConfig::new(branches)
                 .with_stages(stages)
-                .with_receptors(receptors),
+                .with_receptors((receptors > 1).then_some(receptors)),
         )
     };
     match family {
