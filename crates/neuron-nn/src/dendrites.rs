@@ -135,7 +135,7 @@ fn fft_work(x: [usize; 5], w: [usize; 5]) -> (f64, f64, f64) {
             let l = 2.0 * count * shape.iter().product::<usize>() as f64 / shape[a] as f64;
             flops += l * per_line(len);
             lines += l;
-            shape[a] = len;
+            shape[a] = len + 2; // complex_fft's folded bins
         }
         shape
     };
@@ -587,69 +587,105 @@ pub fn fft_length(n: usize, k: usize) -> usize {
 }
 
 /// The complex FFT of `re + i·im` along `axis`, zero-padded to `n` (a power of two ≥ 2), from
-/// two real FFTs: `Z = X + iY` with `X`, `Y` the half spectra of the parts. Bins up to `n/2`
-/// combine directly; the rest mirror bins `n/2 − 1 … 1` by Hermitian symmetry. The same
-/// transforms as `burn::signal::cfft`, with half of its copies (it extends both half spectra to
-/// full length before combining them).
+/// two real FFTs, as `n + 2` bins in a folded order: bins `k = 0 ..= n/2`, then bins `−k` for
+/// the same `k`. With `X`, `Y` the half spectra of the parts, `Z[k] = X[k] + iY[k]` and
+/// `Z[−k] = conj(X[k]) + i·conj(Y[k])`, so no bin is mirrored (burn's `cfft` extends both half
+/// spectra to full length first; flipping them cost more than the transforms). Bins `0` and
+/// `n/2` appear twice. Pointwise products do not care about the order;
+/// [`inverse_correlation`] reads it.
 fn complex_fft<const D: usize>(re: Tensor<D>, im: Tensor<D>, axis: usize, n: usize) -> Complex<D> {
     let (xr, xi) = burn::signal::rfft(re, axis, Some(n));
     let (yr, yi) = burn::signal::rfft(im, axis, Some(n));
     let low = (xr.clone() - yi.clone(), xi.clone() + yr.clone());
-    let m = n / 2 - 1;
-    if m == 0 {
-        return low;
-    }
-    let part = |t: &Tensor<D>| t.clone().narrow(axis, 1, m);
-    let high_re = (part(&xr) + part(&yi)).flip([axis as isize]);
-    let high_im = (part(&yr) - part(&xi)).flip([axis as isize]);
+    let high = (xr + yi, yr - xi);
     (
-        Tensor::cat(vec![low.0, high_re], axis),
-        Tensor::cat(vec![low.1, high_im], axis),
+        Tensor::cat(vec![low.0, high.0], axis),
+        Tensor::cat(vec![low.1, high.1], axis),
     )
 }
 
-/// The spectrum of a real tensor along `axes` (tensor dimensions, each with its length), zero-
-/// padded to those lengths: a real FFT along the last axis listed, complex FFTs along the others.
-fn spectrum<const D: usize>(v: Tensor<D>, axes: &[(usize, usize)]) -> Complex<D> {
-    let (&(last, n), rest) = axes.split_last().expect("at least one axis");
-    let (mut re, mut im) = burn::signal::rfft(v, last, Some(n));
-    for &(a, n) in rest {
-        (re, im) = complex_fft(re, im, a, n);
+/// The spectrum of a real tensor along `axes` (tensor dimension, transform length, zeros put
+/// before the samples), zero-padded to those lengths: a real FFT along the last axis listed, then
+/// complex FFTs (in [`complex_fft`]'s folded order) along the others, each long transformed axis
+/// swapped to the tensor's last place first ([`transform_place`]; the leading zeros go in with
+/// the same copy). The spectrum keeps the swapped layout (pointwise products do not care, as long as both operands share it);
+/// [`inverse_correlation`] swaps back.
+fn spectrum<const D: usize>(v: Tensor<D>, axes: &[(usize, usize, usize)]) -> Complex<D> {
+    let delayed = |v: Tensor<D>, a: usize, len: usize, zeros: usize| {
+        let at = transform_place::<D>(a, len);
+        let v = v.swap_dims(a, at);
+        if zeros == 0 {
+            return v;
+        }
+        let mut pads = [(0, 0); D];
+        pads[at] = (zeros, 0);
+        v.pad(pads, PadMode::Constant(0.0))
+    };
+    let (&(last, n, zeros), rest) = axes.split_last().expect("at least one axis");
+    let at = transform_place::<D>(last, n);
+    let (mut re, mut im) = burn::signal::rfft(delayed(v, last, n, zeros), at, Some(n));
+    for &(a, n, zeros) in rest {
+        let at = transform_place::<D>(a, n);
+        (re, im) = complex_fft(delayed(re, a, n, zeros), delayed(im, a, n, zeros), at, n);
     }
     (re, im)
 }
 
-/// The inverse of [`spectrum`] for a circular cross-correlation: along each axis, the inverse
-/// transform (complex ones as `conj ∘ FFT ∘ conj / n`, then the real one along the last axis),
-/// and [`unwrap_correlation`] to the `n` outputs with `before` taps reaching back (`axes`:
-/// dimension, transform length, outputs, taps before). Complex axes are unwrapped before the
-/// real inverse, so it transforms only the rows that are kept.
-fn inverse_correlation<const D: usize>(
-    (mut re, mut im): Complex<D>,
-    axes: &[(usize, usize, usize, usize)],
-) -> Tensor<D> {
-    let (&(last, len_last, n_last, before_last), rest) = axes.split_last().expect("at least one axis");
-    for &(a, len, n, before) in rest {
-        let (r, i) = complex_fft(re, im.neg(), a, len);
-        re = unwrap_correlation(r / len as f64, a, n, len, before);
-        im = unwrap_correlation(i.neg() / len as f64, a, n, len, before);
-    }
-    let y = burn::signal::irfft(re, im, last, Some(len_last));
-    unwrap_correlation(y, last, n_last, len_last, before_last)
+/// Where [`spectrum`] transforms axis `a` of length `len`: in the last place from
+/// [`FFT_CONTIGUOUS_LEN`] up (the swap's copy costs less than strided fibres), in place below.
+fn transform_place<const D: usize>(a: usize, len: usize) -> usize {
+    if len >= FFT_CONTIGUOUS_LEN { D - 1 } else { a }
 }
 
-/// The `n` outputs of a circular correlation of length `len` whose first `before` taps reach
-/// back: output `u` is `c[(u − before) mod len]`.
-fn unwrap_correlation<const D: usize>(c: Tensor<D>, axis: usize, n: usize, len: usize, before: usize) -> Tensor<D> {
-    if before == 0 {
-        return c.narrow(axis, 0, n);
+/// Transforms at least this long run on contiguous fibres (see [`spectrum`]); measured on flex:
+/// 128-sample fibres with a stride of 1025 transform about 4× slower per FLOP than contiguous
+/// ones, while 16-sample fibres lose more to the swap's copies than they gain.
+const FFT_CONTIGUOUS_LEN: usize = 64;
+
+/// The inverse of [`spectrum`] for a circular cross-correlation, times 2 per complex axis (the
+/// caller folds the halves into the kernel), cut to the first `n` outputs along each axis
+/// (`axes`: dimension, transform length, outputs). Along a complex axis the spectrum `S` splits
+/// into two Hermitian parts, `2A = S[k] + conj(S[−k])` and `2B = (S[k] − conj(S[−k]))/i`, whose
+/// inverses are real: `2·IFFT(S) = irfft(2A) + i·irfft(2B)`, two real inverse transforms on the
+/// folded bins as they are. The complex axes are inverted in the reverse order of [`spectrum`],
+/// each where it was transformed, cut and swapped back, so the real inverse along the last axis
+/// transforms only the kept rows.
+fn inverse_correlation<const D: usize>((mut re, mut im): Complex<D>, axes: &[(usize, usize, usize)]) -> Tensor<D> {
+    let (&(last, len_last, n_last), rest) = axes.split_last().expect("at least one axis");
+    for &(a, len, n) in rest.iter().rev() {
+        let at = transform_place::<D>(a, len);
+        let half = len / 2 + 1;
+        let (low_re, high_re) = (re.clone().narrow(at, 0, half), re.narrow(at, half, half));
+        let (low_im, high_im) = (im.clone().narrow(at, 0, half), im.narrow(at, half, half));
+        let (a_re, a_im) = (low_re.clone() + high_re.clone(), low_im.clone() - high_im.clone());
+        let (b_re, b_im) = (low_im + high_im, high_re - low_re);
+        let inverse = |r, i| {
+            burn::signal::irfft(r, i, at, Some(len))
+                .narrow(at, 0, n)
+                .swap_dims(a, at)
+        };
+        re = inverse(a_re, a_im);
+        im = inverse(b_re, b_im);
     }
-    let head = before.min(n);
-    let tail = c.clone().narrow(axis, len - before, head);
-    if head == n {
-        tail
+    let at = transform_place::<D>(last, len_last);
+    burn::signal::irfft(re, im, at, Some(len_last))
+        .narrow(at, 0, n_last)
+        .swap_dims(last, at)
+}
+
+/// The transformed `axes` (dimension, length, outputs) of [`fft_conv`], each with the zeros its
+/// input is delayed by: `before[a − first]` for dimension `a` (the taps reaching back).
+fn delayed(axes: &[(usize, usize, usize)], before: &[usize], first: usize) -> Vec<(usize, usize, usize)> {
+    axes.iter().map(|&(a, len, _)| (a, len, before[a - first])).collect()
+}
+
+/// The kernel times ½ per complex axis of a spectrum over `axes` axes: [`inverse_correlation`]
+/// returns twice the correlation per complex axis, and the kernel is the smallest tensor to fix.
+fn halved(weight: Tensor<5>, axes: usize) -> Tensor<5> {
+    if axes > 1 {
+        weight * 0.5f64.powi(axes as i32 - 1)
     } else {
-        Tensor::cat(vec![tail, c.narrow(axis, 0, n - head)], axis)
+        weight
     }
 }
 
@@ -661,10 +697,10 @@ pub const FFT_FOLD_TIME: usize = 16;
 /// [`dendrite_conv`] through the Fourier transform ([`DendriteAlgorithm::Fft`]).
 ///
 /// Per spatial axis with `k > 1` taps, `n` samples and `before` of them reaching back (`same`
-/// padding), both signals are zero-padded to [`fft_length`] `L` and
-/// `y[u] = Σ_j w[j]·x[u + j − before] = c[(u − before) mod L]`, where `c` is the circular
-/// cross-correlation `IFFT(FFT(x) · conj(FFT(w)))`; `L ≥ n + k − 1` keeps every output free of
-/// wrap-around. Time is transformed the same way (causal: `before = kt − 1`) unless the window
+/// padding), the input is delayed by `before` zeros, both signals are zero-padded to
+/// [`fft_length`] `L`, and `y[u] = Σ_j w[j]·x[u + j − before] = c[u]` for the first `n` entries
+/// of the circular cross-correlation `c = IFFT(FFT(x) · conj(FFT(w)))` of the delayed input;
+/// `L ≥ n + k − 1` keeps them free of wrap-around. Time is transformed the same way (causal: `before = kt − 1`) unless the window
 /// is at most [`FFT_FOLD_TIME`] steps: then output step `t` sums `conj(FFT(w))[t' − t + kt − 1]`
 /// times the input's spectrum at step `t' ≤ t`. The spectral products are counted by flop-count
 /// as arithmetic (6 FLOPs per complex product, 2 per complex addition) under every convention.
@@ -685,14 +721,20 @@ pub fn fft_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>) -> Ten
     let fold_time = t <= FFT_FOLD_TIME;
     let y = if fold_time {
         // Time leading ([B, C, T, P, D]): each time tap is a contiguous block of the spectrum.
-        let spatial_axes: Vec<(usize, usize, usize, usize)> = [(3, p, kp), (4, d, kd)]
+        let spatial_axes: Vec<(usize, usize, usize)> = [(3, p, kp), (4, d, kd)]
             .into_iter()
             .filter(|&(_, _, k)| k > 1)
-            .map(|(axis, n, k)| (axis, fft_length(n, k), n, same_padding(k).0))
+            .map(|(axis, n, k)| (axis, fft_length(n, k), n))
             .collect();
-        let spatial: Vec<(usize, usize)> = spatial_axes.iter().map(|&(a, len, _, _)| (a, len)).collect();
-        let (xr, xi) = spectrum(x.permute([0, 1, 4, 2, 3]), &spatial);
-        let (wr, wi) = spectrum(weight.permute([0, 1, 4, 2, 3]), &spatial);
+        let (xr, xi) = spectrum(
+            x.permute([0, 1, 4, 2, 3]),
+            &delayed(&spatial_axes, &[same_padding(kp).0, same_padding(kd).0], 3),
+        );
+        let (wr, wi) = spectrum(
+            halved(weight, spatial_axes.len()).permute([0, 1, 4, 2, 3]),
+            &delayed(&spatial_axes, &[0, 0], 3),
+        );
+        // The spectral axes, in `spectrum`'s layout.
         let [_, _, _, fp, fd] = xr.dims();
         let [_, _, _, wp, wd] = wr.dims();
         let (yr, yi) = crate::scope::counted_scope(&device, "spectral products", || {
@@ -731,14 +773,15 @@ pub fn fft_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>) -> Ten
     } else {
         let n = [p, d, t];
         let k = [kp, kd, kt];
-        let before = [same_padding(kp).0, same_padding(kd).0, kt - 1];
-        let all_axes: Vec<(usize, usize, usize, usize)> = (0..3)
+        let all_axes: Vec<(usize, usize, usize)> = (0..3)
             .filter(|&a| k[a] > 1)
-            .map(|a| (2 + a, fft_length(n[a], k[a]), n[a], before[a]))
+            .map(|a| (2 + a, fft_length(n[a], k[a]), n[a]))
             .collect();
-        let axes: Vec<(usize, usize)> = all_axes.iter().map(|&(a, len, _, _)| (a, len)).collect();
-        let (xr, xi) = spectrum(x, &axes);
-        let (wr, wi) = spectrum(weight, &axes);
+        // Causal in time: every tap reaches back.
+        let before = [same_padding(kp).0, same_padding(kd).0, kt - 1];
+        let (xr, xi) = spectrum(x, &delayed(&all_axes, &before, 2));
+        let (wr, wi) = spectrum(halved(weight, all_axes.len()), &delayed(&all_axes, &[0; 3], 2));
+        // The spectral axes, in `spectrum`'s layout.
         let [_, _, fp, fd, ft] = xr.dims();
         let [_, _, wp, wd, wt] = wr.dims();
         let (yr, yi) = crate::scope::counted_scope(&device, "spectral products", || {
@@ -1122,7 +1165,7 @@ mod tests {
         let p = plan(purkinje.0, purkinje.1, 1, Backend::Flex);
         assert_eq!(p.estimates[0].flops, 5.0e10);
         assert!(
-            (p.estimates[2].flops / 1.451e8 - 1.0).abs() < 0.01,
+            (p.estimates[2].flops / 1.453e8 - 1.0).abs() < 0.01,
             "{}",
             p.estimates[2].flops
         );
