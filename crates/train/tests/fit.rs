@@ -34,26 +34,27 @@ fn dataset() -> &'static Dataset {
     })
 }
 
-/// A small neuron for bs4's 4 branches, with `receptors` drives per grid site.
-fn small_neuron(receptors: usize) -> ModelConfig {
+/// A small neuron for bs4's 4 branches, with `receptors` drives per grid site and a last
+/// stage `columns` grid columns wide.
+fn small_neuron(receptors: usize, columns: usize) -> ModelConfig {
     ModelConfig::Neuron(
         NeuronNetConfig::new(4)
             .with_positions(4)
             .with_receptors((receptors > 1).then_some(receptors))
             .with_stages(vec![
                 DendriteStageConfig::new(2, 4, 3),
-                DendriteStageConfig::new(1, 3, 1),
+                DendriteStageConfig::new(1, 3, 1).with_kernel_dendrites((columns > 1).then_some(columns)),
             ])
             .with_soma_kernel(5),
     )
 }
 
 /// A small model of each family for bs4's 250 synapses and 4 branches (the neuron with one
-/// receptor type per site, and with three).
+/// receptor type per site, and with three and a last stage across 3 grid columns).
 fn small_models() -> Vec<ModelConfig> {
     vec![
-        small_neuron(1),
-        small_neuron(3),
+        small_neuron(1, 1),
+        small_neuron(3, 3),
         ModelConfig::Tcn(TcnConfig::new(250, 4, 2).with_first_kernel(6).with_kernel(3)),
         ModelConfig::Ln(LinearNonlinearConfig::new(250).with_kernel(7)),
     ]
@@ -355,6 +356,14 @@ fn bad_configs_are_errors() {
             .with_stages(vec![DendriteStageConfig::new(1, 3, 1)]),
     )));
     assert!(e.contains("stage 0") && e.contains("larger than"), "{e}");
+    // A kernel across more grid columns than the 4 branches and the soma.
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(
+        NeuronNetConfig::new(4).with_stages(vec![DendriteStageConfig::new(1, 3, 1).with_kernel_dendrites(Some(6))]),
+    )));
+    assert!(
+        e.contains("stage 0") && e.contains("kernel of 6 along dendrites"),
+        "{e}"
+    );
     // A grid with fewer branches than the cell.
     let e = config_error(FitConfig::new(ModelConfig::Neuron(NeuronNetConfig::new(2))));
     assert!(e.contains("but the model's grid has branches 0 to 1"), "{e}");
@@ -365,15 +374,25 @@ fn bad_configs_are_errors() {
 }
 
 #[test]
-fn models_saved_before_receptor_types_load_with_one() {
-    let mut old = serde_json::to_value(small_neuron(1)).unwrap();
-    let neuron = old.as_object_mut().unwrap().values_mut().next().unwrap();
-    assert!(
-        neuron.as_object_mut().unwrap().remove("receptors").is_some(),
-        "{neuron}"
-    );
+fn models_saved_before_receptor_types_and_cross_branch_kernels_load_as_before() {
+    let mut old = serde_json::to_value(small_neuron(1, 1)).unwrap();
+    let neuron = old
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .next()
+        .unwrap()
+        .as_object_mut()
+        .unwrap();
+    assert!(neuron.remove("receptors").is_some(), "{neuron:?}");
+    for stage in neuron["stages"].as_array_mut().unwrap() {
+        assert!(
+            stage.as_object_mut().unwrap().remove("kernel_dendrites").is_some(),
+            "{stage}"
+        );
+    }
     let old: ModelConfig = serde_json::from_value(old).unwrap();
-    assert_eq!(old, small_neuron(1));
+    assert_eq!(old, small_neuron(1, 1));
 }
 
 #[test]
@@ -399,7 +418,8 @@ fn flops_per_ms_is_the_streaming_cost() {
     let want = 2.0 * (grid * 2.0 * 2.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
     assert_eq!(neuron.torch, want);
     assert!(neuron.all_ops > want + 250.0, "{}", neuron.all_ops);
-    // Three receptor types per site: stage 0 reads 2 × 3 channels; their gains are element-wise.
-    let want = 2.0 * (grid * 2.0 * 6.0 * 12.0 + grid * 1.0 * 2.0 * 9.0 + 5.0 + 2.0 * 6.0);
+    // Three receptor types per site: stage 0 reads 2 × 3 channels (their gains are element-
+    // wise); stage 1's kernel spans 3 grid columns (3×3×3, padded taps counted as torch does).
+    let want = 2.0 * (grid * 2.0 * 6.0 * 12.0 + grid * 1.0 * 2.0 * 27.0 + 5.0 + 2.0 * 6.0);
     assert_eq!(receptors.torch, want);
 }

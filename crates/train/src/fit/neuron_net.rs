@@ -37,6 +37,12 @@ pub struct DendriteStageConfig {
     /// Kernel along positions (odd keeps it centred). Default 3.
     #[config(default = 3)]
     pub kernel_positions: usize,
+    /// Kernel across the grid's columns (the branches and the soma), `same`-padded. Default
+    /// `None`: one column, so a branch meets the others only in the linear summation; more
+    /// lets branches interact before this stage's non-linearity (a depolarised soma relieving
+    /// NMDA's magnesium block on a branch). An `Option` so configs saved before it load.
+    #[config(default = "None")]
+    pub kernel_dendrites: Option<usize>,
 }
 
 /// Configuration of [`NeuronNet`].
@@ -135,12 +141,16 @@ impl NeuronNetConfig {
         } else {
             self.stages[i - 1].maps
         };
-        DendritesConfig::new(self.positions, self.dendrites(), [s.kernel_positions, 1, s.kernel_time])
-            .with_channels(channels)
-            .with_out_channels(s.maps)
-            .with_dilation(s.dilation)
-            .with_bias(true)
-            .with_algorithm(self.algorithm)
+        DendritesConfig::new(
+            self.positions,
+            self.dendrites(),
+            [s.kernel_positions, s.kernel_dendrites.unwrap_or(1), s.kernel_time],
+        )
+        .with_channels(channels)
+        .with_out_channels(s.maps)
+        .with_dilation(s.dilation)
+        .with_bias(true)
+        .with_algorithm(self.algorithm)
     }
 
     /// Milliseconds of input before an output that it depends on: an output at `t` sees inputs

@@ -46,6 +46,18 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                 "8-8-1+r8",
                 neuron(vec![stage(8, 16, 4), stage(8, 8, 2), stage(1, 8, 1)], 8),
             ),
+            // The last stage's kernel spanning every grid column (`+x`: the branches and the
+            // soma), so branches interact non-linearly before the summation.
+            size(
+                "4-1+x",
+                neuron(
+                    vec![
+                        stage(4, 16, 4),
+                        stage(1, 8, 1).with_kernel_dendrites(Some(branches + 1)),
+                    ],
+                    1,
+                ),
+            ),
         ],
         Family::Tcn => [(2, 8), (3, 32), (5, 64)]
             .into_iter()
