@@ -3,8 +3,11 @@
 //! matmul rate and a large-tensor copy bandwidth.
 //!
 //! ```text
-//! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5]
+//! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5 --algorithm auto|expanded|fft|all]
 //! ```
+//!
+//! `--algorithm` forces both cells' dendrite path (`all`: expanded, then FFT, in the same run;
+//! the FFT needs flex or a GPU backend).
 //!
 //! FLOPs are counted by flop-count on the path each model takes (torch convention plus its FFT
 //! rules): the Purkinje neuron's dendrites take the FFT on flex (1.45e8 FLOPs, not the direct
@@ -17,7 +20,7 @@ use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
 use common::{Backend, median_secs};
-use neuron_nn::{NeuronConfig, Population, PopulationConfig};
+use neuron_nn::{DendriteAlgorithm, NeuronConfig, Population, PopulationConfig};
 
 /// Time whole cells: one Purkinje neuron and a 4096-cell granule population.
 #[derive(Parser, Debug)]
@@ -29,6 +32,18 @@ struct Cli {
     /// Timed repetitions (median), after one warm-up.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     reps: u64,
+    /// The dendrites' path for both cells (`auto`: each cell's plan); `all` runs expanded and
+    /// FFT in the same run.
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
+    algorithm: Algorithm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Algorithm {
+    Auto,
+    Expanded,
+    Fft,
+    All,
 }
 
 /// Counted FLOPs of a population's forward, and of its forward + backward.
@@ -41,7 +56,6 @@ fn main() {
     let device = cli.device.device_or_exit("bench_cells");
     let reps = cli.reps as usize;
     device.seed(0);
-    let ad = device.clone().autodiff();
 
     let n = 2048;
     let mm = common::matmul_secs(n, reps, &device);
@@ -59,20 +73,36 @@ fn main() {
         bandwidth / 1e9
     );
 
+    let algorithms = match cli.algorithm {
+        Algorithm::Auto => vec![DendriteAlgorithm::Auto],
+        Algorithm::Expanded => vec![DendriteAlgorithm::Expanded],
+        Algorithm::Fft => vec![DendriteAlgorithm::Fft],
+        Algorithm::All => vec![DendriteAlgorithm::Expanded, DendriteAlgorithm::Fft],
+    };
+    for algorithm in algorithms {
+        bench_cells(algorithm, reps, mm_rate, bandwidth, &device);
+    }
+}
+
+/// Both cells on `algorithm`, forward and forward + backward.
+fn bench_cells(algorithm: DendriteAlgorithm, reps: usize, mm_rate: f64, bandwidth: f64, device: &burn::tensor::Device) {
+    let ad = device.clone().autodiff();
     let row = |what: &str, secs: f64, flops: f64| {
         println!(
-            "{what:<44} {secs:>9.4} s {:>8.2} GFLOP/s {:>5.1} % of matmul",
+            "{what:<44} {secs:>9.4} s {:>10.3e} FLOPs {:>8.2} GFLOP/s {:>5.1} % of matmul",
+            flops,
             flops / secs / 1e9,
             100.0 * flops / secs / mm_rate
         );
     };
 
-    let purkinje = NeuronConfig::purkinje();
-    let path = purkinje.init(&device).dendrites.plan(1, 5, &device);
-    println!("Purkinje dendrites: {}", path.reason);
+    let mut purkinje = NeuronConfig::purkinje();
+    purkinje.dendrites.algorithm = algorithm;
+    let path = purkinje.init(device).dendrites.plan(1, 5, device);
+    println!("Purkinje dendrites ({algorithm:?}): {}", path.reason);
     let (flops, flops_train) = count(|d| purkinje.init(d), [1, 100_000, 5]);
-    let cell = purkinje.init(&device).valid();
-    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, &device);
+    let cell = purkinje.init(device).valid();
+    let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, device);
     row(
         "Purkinje neuron forward (eval)",
         median_secs(reps, || {
@@ -93,10 +123,14 @@ fn main() {
 
     // Granule population: FLOPs from our counter (torch convention).
     let cells = 4096;
-    let granule = PopulationConfig::new(NeuronConfig::granule(), cells);
+    let mut granule_cell = NeuronConfig::granule();
+    granule_cell.dendrites.algorithm = algorithm;
+    let granule = PopulationConfig::new(granule_cell, cells);
+    let path = granule.init(device).dendrites.plan(1, 5, device);
+    println!("granule dendrites ({algorithm:?}): {}", path.reason);
     let (flops, flops_bwd) = count(|d| granule.init(d), [1, 4 * cells, 5]);
     let init = std::time::Instant::now();
-    let population = granule.init(&device).valid();
+    let population = granule.init(device).valid();
     println!(
         "(4096-cell granule population built in {:.2} s, {} parameters)",
         init.elapsed().as_secs_f64(),
@@ -107,7 +141,7 @@ fn main() {
     // stages off (the peer has none), gradients for every parameter, none for the input.
     for (what, shared) in [("own inputs", false), ("shared input", true)] {
         let inputs = if shared { 4 } else { 4 * cells };
-        let x = Tensor::<3>::random([1, inputs, 5], Distribution::Default, &device);
+        let x = Tensor::<3>::random([1, inputs, 5], Distribution::Default, device);
         let fwd = median_secs(reps, || {
             population.forward(x.clone()).into_data();
         });

@@ -113,11 +113,16 @@ impl NeuronNetConfig {
         self.branches + 1
     }
 
+    /// Receptor types per grid site (`receptors`, one when unset).
+    pub fn receptor_types(&self) -> usize {
+        self.receptors.unwrap_or(1)
+    }
+
     /// Checks sizes.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_nonzero(NAME, "branches", self.branches)?;
         check_nonzero(NAME, "positions", self.positions)?;
-        check_nonzero(NAME, "receptors", self.receptors.unwrap_or(1))?;
+        check_nonzero(NAME, "receptors", self.receptor_types())?;
         check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
         if self.stages.is_empty() {
             return Err(ConfigError::Inconsistent {
@@ -137,7 +142,7 @@ impl NeuronNetConfig {
     fn stage(&self, i: usize) -> DendritesConfig {
         let s = &self.stages[i];
         let channels = if i == 0 {
-            CHANNELS * self.receptors.unwrap_or(1)
+            CHANNELS * self.receptor_types()
         } else {
             self.stages[i - 1].maps
         };
