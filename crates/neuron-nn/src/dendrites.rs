@@ -922,13 +922,20 @@ mod tests {
 
     // (input [b,c,p,d,t], out channels, kernel): odd and even kernels, kd == D, kd < D, channels,
     // and a window longer than FFT_FOLD_TIME (the FFT transforms time there).
-    const CASES: [([usize; 5], usize, [usize; 3]); 6] = [
+    const CASES: [([usize; 5], usize, [usize; 3]); 10] = [
         ([2, 1, 4, 4, 5], 1, [3, 4, 5]),
         ([1, 2, 5, 6, 4], 3, [2, 6, 3]),
         ([2, 1, 10, 9, 5], 1, [10, 9, 5]),
         ([1, 1, 3, 12, 6], 2, [1, 5, 2]),
         ([1, 3, 2, 8, 3], 1, [2, 8, 1]),
         ([1, 2, 3, 5, 21], 2, [2, 3, 7]),
+        // Transforms of 64 and more, which the FFT path runs in the last place: both spatial
+        // axes; positions alone (its real axis is not the last); a long complex axis beside a
+        // short real one; time not folded, long, beside short spatial axes.
+        ([1, 2, 34, 20, 5], 2, [9, 16, 5]),
+        ([2, 1, 70, 3, 4], 1, [5, 1, 3]),
+        ([1, 1, 70, 6, 4], 1, [5, 3, 2]),
+        ([1, 1, 3, 6, 40], 1, [2, 3, 30]),
     ];
 
     #[test]
