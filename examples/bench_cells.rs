@@ -3,11 +3,11 @@
 //! matmul rate and a large-tensor copy bandwidth.
 //!
 //! ```text
-//! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5 --algorithm auto|expanded|fft|all]
+//! cargo run --release --example bench_cells [-- --device flex|ndarray --reps 5 --algorithm auto|direct|expanded|fft|all]
 //! ```
 //!
 //! `--algorithm` forces both cells' dendrite path (`all`: expanded, then FFT, in the same run;
-//! the FFT needs flex or a GPU backend).
+//! the FFT needs flex or a GPU backend; direct takes minutes on the Purkinje cell).
 //!
 //! FLOPs are counted by flop-count on the path each model takes (torch convention plus its FFT
 //! rules): the Purkinje neuron's dendrites take the FFT on flex (1.45e8 FLOPs, not the direct
@@ -19,7 +19,7 @@ mod common;
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
-use common::{Backend, median_secs};
+use common::{Backend, DendritePath, median_secs};
 use neuron_nn::{DendriteAlgorithm, NeuronConfig, Population, PopulationConfig};
 
 /// Time whole cells: one Purkinje neuron and a 4096-cell granule population.
@@ -34,16 +34,8 @@ struct Cli {
     reps: u64,
     /// The dendrites' path for both cells (`auto`: each cell's plan); `all` runs expanded and
     /// FFT in the same run.
-    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
-    algorithm: Algorithm,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
-enum Algorithm {
-    Auto,
-    Expanded,
-    Fft,
-    All,
+    #[arg(long, value_enum, default_value_t = DendritePath::Auto)]
+    algorithm: DendritePath,
 }
 
 /// Counted FLOPs of a population's forward, and of its forward + backward.
@@ -73,13 +65,7 @@ fn main() {
         bandwidth / 1e9
     );
 
-    let algorithms = match cli.algorithm {
-        Algorithm::Auto => vec![DendriteAlgorithm::Auto],
-        Algorithm::Expanded => vec![DendriteAlgorithm::Expanded],
-        Algorithm::Fft => vec![DendriteAlgorithm::Fft],
-        Algorithm::All => vec![DendriteAlgorithm::Expanded, DendriteAlgorithm::Fft],
-    };
-    for algorithm in algorithms {
+    for algorithm in cli.algorithm.algorithms() {
         bench_cells(algorithm, reps, mm_rate, bandwidth, &device);
     }
 }

@@ -15,8 +15,8 @@
 mod common;
 
 use burn::tensor::{Device, Distribution, Tensor};
-use clap::{Parser, ValueEnum};
-use common::{Backend, median_secs};
+use clap::Parser;
+use common::{Backend, DendritePath, median_secs};
 use neuron_nn::{DendriteAlgorithm, DendritesConfig};
 use serde_json::json;
 
@@ -31,20 +31,11 @@ struct Cli {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     reps: u64,
     /// The dendrite stage's algorithm; `all` runs expanded and FFT in the same run.
-    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
-    algorithm: Algorithm,
+    #[arg(long, value_enum, default_value_t = DendritePath::Auto)]
+    algorithm: DendritePath,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
-enum Algorithm {
-    Auto,
-    Direct,
-    Expanded,
-    Fft,
-    All,
 }
 
 /// Counted FLOPs of the stage on `algorithm`: forward, and forward + backward (weights only;
@@ -57,13 +48,7 @@ fn main() {
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("purkinje_dendrite");
     let reps = cli.reps as usize;
-    let algorithms: Vec<DendriteAlgorithm> = match cli.algorithm {
-        Algorithm::Auto => vec![DendriteAlgorithm::Auto],
-        Algorithm::Direct => vec![DendriteAlgorithm::Direct],
-        Algorithm::Expanded => vec![DendriteAlgorithm::Expanded],
-        Algorithm::Fft => vec![DendriteAlgorithm::Fft],
-        Algorithm::All => vec![DendriteAlgorithm::Expanded, DendriteAlgorithm::Fft],
-    };
+    let algorithms = cli.algorithm.algorithms();
     device.seed(0);
 
     let n = 2048;

@@ -99,3 +99,29 @@ pub fn matmul_secs(n: usize, reps: usize, device: &Device) -> f64 {
         a.clone().matmul(b.clone()).into_data();
     })
 }
+
+/// A dendrite path chosen on the command line (`--algorithm`); `all` times the expanded and FFT
+/// paths in the same run. The direct (conv3d) path takes minutes per forward on the Purkinje
+/// cell on 2 cores: pass it only with `--reps 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DendritePath {
+    Auto,
+    Direct,
+    Expanded,
+    Fft,
+    All,
+}
+
+impl DendritePath {
+    /// The algorithms to time, in order.
+    pub fn algorithms(self) -> Vec<neuron_nn::DendriteAlgorithm> {
+        use neuron_nn::DendriteAlgorithm as A;
+        match self {
+            Self::Auto => vec![A::Auto],
+            Self::Direct => vec![A::Direct],
+            Self::Expanded => vec![A::Expanded],
+            Self::Fft => vec![A::Fft],
+            Self::All => vec![A::Expanded, A::Fft],
+        }
+    }
+}

@@ -608,8 +608,8 @@ fn complex_fft<const D: usize>(re: Tensor<D>, im: Tensor<D>, axis: usize, n: usi
 /// before the samples), zero-padded to those lengths: a real FFT along the last axis listed, then
 /// complex FFTs (in [`complex_fft`]'s folded order) along the others, each long transformed axis
 /// swapped to the tensor's last place first ([`transform_place`]; the leading zeros go in with
-/// the same copy). The spectrum keeps the swapped layout (pointwise products do not care, as long as both operands share it);
-/// [`inverse_correlation`] swaps back.
+/// the same copy). The spectrum keeps the swapped layout (pointwise products do not care, as
+/// long as both operands share it); [`inverse_correlation`] swaps back.
 fn spectrum<const D: usize>(v: Tensor<D>, axes: &[(usize, usize, usize)]) -> Complex<D> {
     let delayed = |v: Tensor<D>, a: usize, len: usize, zeros: usize| {
         let at = transform_place::<D>(a, len);
@@ -637,9 +637,10 @@ fn transform_place<const D: usize>(a: usize, len: usize) -> usize {
     if len >= FFT_CONTIGUOUS_LEN { D - 1 } else { a }
 }
 
-/// Transforms at least this long run on contiguous fibres (see [`spectrum`]); measured on flex:
-/// 128-sample fibres with a stride of 1025 transform about 4× slower per FLOP than contiguous
-/// ones, while 16-sample fibres lose more to the swap's copies than they gain.
+/// Transforms at least this long run on contiguous fibres (see [`spectrum`]). Measured on flex:
+/// for the Purkinje grid's 128-sample position transforms (stride 1025) it is within noise on
+/// its own (their cost is per-fibre overhead more than the stride); for the fit's 16-sample ones
+/// it made the path 60 % slower (the swap's copies), so only long axes move.
 const FFT_CONTIGUOUS_LEN: usize = 64;
 
 /// The inverse of [`spectrum`] for a circular cross-correlation, times 2 per complex axis (the
@@ -700,9 +701,9 @@ pub const FFT_FOLD_TIME: usize = 16;
 /// padding), the input is delayed by `before` zeros, both signals are zero-padded to
 /// [`fft_length`] `L`, and `y[u] = Σ_j w[j]·x[u + j − before] = c[u]` for the first `n` entries
 /// of the circular cross-correlation `c = IFFT(FFT(x) · conj(FFT(w)))` of the delayed input;
-/// `L ≥ n + k − 1` keeps them free of wrap-around. Time is transformed the same way (causal: `before = kt − 1`) unless the window
-/// is at most [`FFT_FOLD_TIME`] steps: then output step `t` sums `conj(FFT(w))[t' − t + kt − 1]`
-/// times the input's spectrum at step `t' ≤ t`. The spectral products are counted by flop-count
+/// `L ≥ n + k − 1` keeps them free of wrap-around. Time is transformed the same way (causal:
+/// `before = kt − 1`) unless the window is at most [`FFT_FOLD_TIME`] steps: then output step `t`
+/// sums `conj(FFT(w))[t' − t + kt − 1]` times the input's spectrum at step `t' ≤ t`. The spectral products are counted by flop-count
 /// as arithmetic (6 FLOPs per complex product, 2 per complex addition) under every convention.
 ///
 /// # Shapes
