@@ -9,7 +9,7 @@
 //! | dendrites | charge diffusing along branches | causal spatio-temporal conv | [`Dendrites`] |
 //! | dendritic spike | voltage-gated amplification of neighbours | max-pool-like blend | [`DendriticSpike`] |
 //! | summation | rates per dendrite, summed by cell type | activation function | [`Summation`] |
-//! | soma | temporal filter of the cell body | 1×1×5 causal conv | [`Soma`] |
+//! | soma | temporal filter of the cell body (optionally fed back its own spikes: after-spike currents) | 1×1×5 causal conv (+ a recurrent history term) | [`Soma`] |
 //! | refractory blocking | firing blocked k ~ Poisson(λ) cycles | Poisson dropout | [`PoissonDropout`] |
 //! | spike generator | the "P" of LNP | stochastic, straight-through | [`PoissonSpikes`] |
 //! | axon | attenuation to each terminal | per-output weights | [`Axon`] |

@@ -7,7 +7,8 @@ use neuron_nn::*;
 use test_support::{assert_close, cpu_devices, seed_lock, values};
 
 /// A small cell that exercises every mode a preset does not: dense synapses, two channels,
-/// a wide (expanded-path) dendrite kernel, dendrite bias, bistable summation, smooth rates.
+/// a wide (expanded-path) dendrite kernel, dendrite bias, bistable summation, smooth rates,
+/// a soma with after-spike currents.
 fn small_cell() -> NeuronConfig {
     NeuronConfig::new(
         "test cell".into(),
@@ -24,7 +25,9 @@ fn small_cell() -> NeuronConfig {
                 width: 1.0,
             })
             .with_rate(RateFunction::Softplus),
-        SomaConfig::new().with_rate(RateFunction::Softplus),
+        SomaConfig::new()
+            .with_rate(RateFunction::Softplus)
+            .with_after_spike_taus(vec![2.0, 6.0]),
         PoissonDropoutConfig::new(),
         PoissonSpikesConfig::new(),
         AxonConfig::new(4),
@@ -59,6 +62,13 @@ fn distinct_scalars(mut p: Population) -> Population {
     if p.summation.threshold.is_some() {
         p.summation.threshold = Some(ramp(0.5, 0.3));
         p.summation.strength = Some(ramp(0.1, 0.15));
+    }
+    if let Some(w) = &p.soma.after_spike {
+        let currents = w.dims()[1];
+        let amplitudes: Vec<f32> = (0..n * currents).map(|i| -1.5 + 0.4 * i as f32).collect();
+        p.soma.after_spike = Some(Param::from_tensor(
+            Tensor::<1>::from_floats(amplitudes.as_slice(), &device).reshape([n, currents]),
+        ));
     }
     p
 }

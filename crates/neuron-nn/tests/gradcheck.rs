@@ -6,7 +6,7 @@
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use neuron_nn::dendrites::dendrite_conv;
 use neuron_nn::dendritic_spike::dendritic_spike;
-use neuron_nn::soma::causal_filter;
+use neuron_nn::soma::{after_spike_feedback, causal_filter};
 use neuron_nn::summation::{bistable, dendrite_rates, sublinear, superlinear};
 use neuron_nn::synapses::{SynapseMode, place_inputs, site_inputs, synapses_dense, synapses_gain};
 use neuron_nn::{DendriteAlgorithm, RateFunction, axon::axon};
@@ -274,6 +274,18 @@ fn soma_and_axon() {
             );
             project(y, 14)
         },
+    );
+    // After-spike currents: the recurrence through σ, with respect to the drive and the
+    // amplitudes (two neurons, two currents; distinct signs).
+    let decay = [(-1.0_f64 / 3.0).exp(), (-1.0_f64 / 12.0).exp()];
+    check_with(
+        "Soma after-spike currents",
+        vec![data(3 * 2 * 7, 18), vec![-1.2, 0.4, -0.3, -2.0]],
+        |a| {
+            let y = after_spike_feedback(a[0].clone().reshape([3, 2, 7]), a[1].clone().reshape([2, 2]), &decay);
+            project(y, 19)
+        },
+        true,
     );
     check("Axon", vec![data(3 * 2 * 7, 15), data(2 * 4, 16)], |a| {
         project(axon(a[0].clone().reshape([3, 2, 7]), a[1].clone().reshape([2, 4])), 17)

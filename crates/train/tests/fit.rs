@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use biophys::{CellConfig, Synapses, Trial};
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use test_support::{seed_lock, values};
 use train::fit::{
@@ -34,9 +34,9 @@ fn dataset() -> &'static Dataset {
     })
 }
 
-/// A small neuron for bs4's 4 branches, with `receptors` drives per grid site and a last
-/// stage `columns` grid columns wide.
-fn small_neuron(receptors: usize, columns: usize) -> ModelConfig {
+/// A small neuron for bs4's 4 branches, with `receptors` drives per grid site, a last stage
+/// `columns` grid columns wide, and a soma with after-spike currents if `after_spike`.
+fn small_neuron(receptors: usize, columns: usize, after_spike: bool) -> ModelConfig {
     ModelConfig::Neuron(
         NeuronNetConfig::new(4)
             .with_positions(4)
@@ -45,16 +45,18 @@ fn small_neuron(receptors: usize, columns: usize) -> ModelConfig {
                 DendriteStageConfig::new(2, 4, 3),
                 DendriteStageConfig::new(1, 3, 1).with_kernel_dendrites((columns > 1).then_some(columns)),
             ])
-            .with_soma_kernel(5),
+            .with_soma_kernel(5)
+            .with_soma_after_spike_taus(after_spike.then(|| vec![2.0, 5.0, 9.0])),
     )
 }
 
 /// A small model of each family for bs4's 250 synapses and 4 branches (the neuron with one
-/// receptor type per site, and with three and a last stage across 3 grid columns).
+/// receptor type per site, and with three, a last stage across 3 grid columns and a recurrent
+/// soma).
 fn small_models() -> Vec<ModelConfig> {
     vec![
-        small_neuron(1, 1),
-        small_neuron(3, 3),
+        small_neuron(1, 1, false),
+        small_neuron(3, 3, true),
         ModelConfig::Tcn(TcnConfig::new(250, 4, 2).with_first_kernel(6).with_kernel(3)),
         ModelConfig::Ln(LinearNonlinearConfig::new(250).with_kernel(7)),
     ]
@@ -116,7 +118,15 @@ fn chunked_prediction_equals_one_pass() {
     let device = Device::flex();
     for config in small_models() {
         let s = trained(config, &device);
-        let model = s.model.valid();
+        let mut model = s.model.valid();
+        // A few steps leave the after-spike amplitudes and the head near their zero start,
+        // where chunk borders would not show: make the soma's own spikes matter.
+        if let FitModel::Neuron(net) = &mut model
+            && let Some(w) = &net.soma.after_spike
+        {
+            net.soma.after_spike = Some(Param::from_tensor(w.val().ones_like() * -1.0));
+            net.head.weight = Param::from_tensor(net.head.weight.val().ones_like());
+        }
         let trial = &dataset().test[0];
         let whole = fit::predict(&model, &s.header, trial, trial.ms(), &device);
         let chunked = fit::predict(&model, &s.header, trial, 97, &device);
@@ -364,6 +374,14 @@ fn bad_configs_are_errors() {
         e.contains("stage 0") && e.contains("kernel of 6 along dendrites"),
         "{e}"
     );
+    // A soma current that grows instead of decaying.
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(
+        NeuronNetConfig::new(4).with_soma_after_spike_taus(Some(vec![10.0, -3.0])),
+    )));
+    assert!(
+        e.contains("soma: Soma: `after_spike_taus` must be greater than 0, got -3"),
+        "{e}"
+    );
     // A grid with fewer branches than the cell.
     let e = config_error(FitConfig::new(ModelConfig::Neuron(NeuronNetConfig::new(2))));
     assert!(e.contains("but the model's grid has branches 0 to 1"), "{e}");
@@ -374,8 +392,8 @@ fn bad_configs_are_errors() {
 }
 
 #[test]
-fn models_saved_before_receptor_types_and_cross_branch_kernels_load_as_before() {
-    let mut old = serde_json::to_value(small_neuron(1, 1)).unwrap();
+fn models_saved_before_receptor_types_cross_branch_kernels_and_after_spike_currents_load_as_before() {
+    let mut old = serde_json::to_value(small_neuron(1, 1, false)).unwrap();
     let neuron = old
         .as_object_mut()
         .unwrap()
@@ -385,6 +403,7 @@ fn models_saved_before_receptor_types_and_cross_branch_kernels_load_as_before() 
         .as_object_mut()
         .unwrap();
     assert!(neuron.remove("receptors").is_some(), "{neuron:?}");
+    assert!(neuron.remove("soma_after_spike_taus").is_some(), "{neuron:?}");
     for stage in neuron["stages"].as_array_mut().unwrap() {
         assert!(
             stage.as_object_mut().unwrap().remove("kernel_dendrites").is_some(),
@@ -392,7 +411,7 @@ fn models_saved_before_receptor_types_and_cross_branch_kernels_load_as_before() 
         );
     }
     let old: ModelConfig = serde_json::from_value(old).unwrap();
-    assert_eq!(old, small_neuron(1, 1));
+    assert_eq!(old, small_neuron(1, 1, false));
 }
 
 #[test]
@@ -422,4 +441,9 @@ fn flops_per_ms_is_the_streaming_cost() {
     // wise); stage 1's kernel spans 3 grid columns (3×3×3, padded taps counted as torch does).
     let want = 2.0 * (grid * 2.0 * 6.0 * 12.0 + grid * 1.0 * 2.0 * 27.0 + 5.0 + 2.0 * 6.0);
     assert_eq!(receptors.torch, want);
+    // Its soma's three after-spike currents are element-wise, every ms: a·w (3), their sum
+    // (3), added to the drive (1), a·decay (3), σ (1), a + σ (3).
+    let feed_forward = fit::flops_per_ms(&small_neuron(3, 3, false).init(synapses, &device).unwrap(), 250);
+    assert_eq!(feed_forward.torch, want);
+    assert_eq!(receptors.all_ops - feed_forward.all_ops, 14.0);
 }

@@ -42,10 +42,12 @@ pub struct Scores {
 
 /// Runs `model` over a whole trial in chunks of `chunk` output ms, each read with the `reach`
 /// ms before it: causal, so the result equals one pass over the whole trial (zeros before the
-/// trial's start), with bounded memory.
+/// trial's start), with bounded memory. A recurrent model (its outputs depend on the whole
+/// past) runs in one pass whatever `chunk` says.
 pub fn predict(model: &FitModel, header: &ModelHeader, trial: &TrialData, chunk: usize, device: &Device) -> Prediction {
     let reach = header.model.reach();
     let ms = trial.ms();
+    let chunk = if header.model.recurrent() { ms.max(1) } else { chunk };
     let sites = trial.raster.sites;
     let mut out = Prediction {
         logit: Vec::with_capacity(ms),

@@ -80,7 +80,14 @@ impl ModelConfig {
         }
     }
 
-    /// Milliseconds of input before an output that it depends on.
+    /// Whether outputs depend on the whole past (a soma with after-spike currents), not only
+    /// on the last [`reach`](Self::reach) ms: such a model is evaluated in one pass per trial.
+    pub fn recurrent(&self) -> bool {
+        matches!(self, Self::Neuron(c) if c.recurrent())
+    }
+
+    /// Milliseconds of input before an output that it depends on (for a recurrent model, the
+    /// context after which the earlier past weighs less than 5 %).
     pub fn reach(&self) -> usize {
         match self {
             Self::Neuron(c) => c.reach(),

@@ -78,6 +78,11 @@ pub struct NeuronNetConfig {
     /// Length of the soma's causal filter, ms. Default 32.
     #[config(default = 32)]
     pub soma_kernel: usize,
+    /// Time constants (ms) of the soma's after-spike currents (`SomaConfig::after_spike_taus`):
+    /// its own expected spikes fed back, so it knows when it has just fired. Default `None`:
+    /// the essay's feed-forward soma (models saved before the field existed load so).
+    #[config(default = "None")]
+    pub soma_after_spike_taus: Option<Vec<f64>>,
     /// How the dendrite stages convolve. Default direct: their kernels have few taps (dilated),
     /// where the direct path trains fastest on flex (docs/fit.md). `Auto` picks it too at the
     /// training shape; naming it keeps whole-trial evaluation on the same arithmetic.
@@ -124,6 +129,10 @@ impl NeuronNetConfig {
         check_nonzero(NAME, "positions", self.positions)?;
         check_nonzero(NAME, "receptors", self.receptor_types())?;
         check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
+        self.soma().validate().map_err(|e| ConfigError::Inconsistent {
+            module: NAME,
+            message: format!("soma: {e}"),
+        })?;
         if self.stages.is_empty() {
             return Err(ConfigError::Inconsistent {
                 module: NAME,
@@ -158,15 +167,38 @@ impl NeuronNetConfig {
         .with_algorithm(self.algorithm)
     }
 
+    /// The soma: a causal filter of each summed map, with after-spike currents if configured.
+    fn soma(&self) -> SomaConfig {
+        SomaConfig::new()
+            .with_kernel(self.soma_kernel)
+            .with_rate(RateFunction::Identity)
+            .with_neurons(self.stages.last().map_or(1, |s| s.maps))
+            .with_after_spike_taus(self.soma_after_spike_taus.clone().unwrap_or_default())
+    }
+
+    /// Whether the soma feeds its own spikes back: its outputs then depend on the whole past.
+    pub fn recurrent(&self) -> bool {
+        self.soma_after_spike_taus.as_ref().is_some_and(|t| !t.is_empty())
+    }
+
     /// Milliseconds of input before an output that it depends on: an output at `t` sees inputs
-    /// `t − reach ..= t`.
+    /// `t − reach ..= t`. A [`recurrent`](Self::recurrent) soma depends on the whole past; its
+    /// reach adds three of its longest after-spike time constants, after which what came
+    /// before weighs less than 5 % (the context a training window starts with).
     pub fn reach(&self) -> usize {
+        let warm_up = self
+            .soma_after_spike_taus
+            .iter()
+            .flatten()
+            .fold(0.0_f64, |m, &tau| m.max(3.0 * tau))
+            .ceil() as usize;
         self.stages
             .iter()
             .map(|s| (s.kernel_time - 1) * s.dilation)
             .sum::<usize>()
             + self.soma_kernel
             - 1
+            + warm_up
     }
 
     /// Builds the model for `synapses` (their placement on the grid): an invalid config, or a
@@ -194,11 +226,7 @@ impl NeuronNetConfig {
                 .with_rate(self.rate)
                 .with_neurons(maps)
                 .init(device),
-            soma: SomaConfig::new()
-                .with_kernel(self.soma_kernel)
-                .with_rate(RateFunction::Identity)
-                .with_neurons(maps)
-                .init(device),
+            soma: self.soma().init(device),
             head: LinearConfig::new(maps * (1 + self.dendrites()), 2).init(device),
             activation: self.activation,
             positions: self.positions,

@@ -7,6 +7,10 @@ use super::evaluate::Scores;
 use super::model::{Family, ModelConfig};
 use super::neuron_net::{DendriteStageConfig, NeuronNetConfig};
 
+/// Time constants (ms) of the `+h` sizes' after-spike currents: a fast refractory one, the
+/// after-hyperpolarisation, a slow adaptation.
+pub const AFTER_SPIKE_TAUS: [f64; 3] = [3.0, 10.0, 40.0];
+
 /// A named size of a family.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Size {
@@ -56,6 +60,16 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                         stage(1, 8, 1).with_kernel_dendrites(Some(branches + 1)),
                     ],
                     1,
+                ),
+            ),
+            // A soma with after-spike currents (`+h`, 3, 10 and 40 ms): it feeds its own
+            // expected spikes back, so it knows when it has just fired.
+            size(
+                "4-1+h",
+                ModelConfig::Neuron(
+                    NeuronNetConfig::new(branches)
+                        .with_stages(vec![stage(4, 16, 4), stage(1, 8, 1)])
+                        .with_soma_after_spike_taus(Some(AFTER_SPIKE_TAUS.to_vec())),
                 ),
             ),
         ],
