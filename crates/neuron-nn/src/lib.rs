@@ -10,6 +10,7 @@
 //! | dendritic spike | voltage-gated amplification of neighbours | max-pool-like blend | [`DendriticSpike`] |
 //! | summation | rates per dendrite, summed by cell type | activation function | [`Summation`] |
 //! | soma | temporal filter of the cell body (optionally fed back its own spikes: after-spike currents) | 1×1×5 causal conv (+ a recurrent history term) | [`Soma`] |
+//! | (beyond the essay) the soma's slow state | state variables relaxing with their own time constants | leaky memory units updated by an MLP (ELM) | [`MemorySoma`] |
 //! | refractory blocking | firing blocked k ~ Poisson(λ) cycles | Poisson dropout | [`PoissonDropout`] |
 //! | spike generator | the "P" of LNP | stochastic, straight-through | [`PoissonSpikes`] |
 //! | axon | attenuation to each terminal | per-output weights | [`Axon`] |
@@ -40,6 +41,7 @@ pub mod backend;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;
+pub mod memory_soma;
 pub mod neuron;
 pub mod poisson_dropout;
 pub mod poisson_spikes;
@@ -55,6 +57,7 @@ pub use axon::{Axon, AxonConfig};
 pub use dendrites::{DendriteAlgorithm, Dendrites, DendritesConfig};
 pub use dendritic_spike::{DendriticSpike, DendriticSpikeConfig};
 pub use error::{ConfigError, ShapeError};
+pub use memory_soma::{MemorySoma, MemorySomaConfig};
 pub use neuron::{Neuron, NeuronConfig};
 pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};

@@ -119,6 +119,11 @@ impl Soma {
     }
 }
 
+/// `values` as a tensor on `like`'s device, in its float type (f64 in the gradient checks).
+pub(crate) fn constant_like<const D: usize>(values: &[f64], like: &Tensor<D>) -> Tensor<1> {
+    Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), &like.device()).cast(like.dtype())
+}
+
 /// The soma's potential with after-spike currents fed back from its own expected spikes:
 ///
 /// `v[b,n,t] = u[b,n,t] + Σ_j w[n,j] · a[b,n,j,t]`,
@@ -156,9 +161,7 @@ pub fn after_spike_feedback(u: Tensor<3>, w: Tensor<2>, decay: &[f64]) -> Tensor
         w.dims()
     );
     let device = u.device();
-    let decay = Tensor::<1>::from_data(TensorData::new(decay.to_vec(), [currents]), &device)
-        .cast(u.dtype())
-        .reshape([1, 1, currents]);
+    let decay = constant_like(decay, &u).reshape([1, 1, currents]);
     let w = w.unsqueeze_dim::<3>(0);
     let mut a = Tensor::<3>::zeros([batch, neurons, currents], &device).cast(u.dtype());
     let mut out = Vec::with_capacity(time);

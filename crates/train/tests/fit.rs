@@ -11,7 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use test_support::{seed_lock, values};
 use train::fit::{
     self, DataConfig, Dataset, DendriteStageConfig, FitConfig, FitError, FitModel, FitSession, LinearNonlinearConfig,
-    ModelConfig, NeuronNetConfig, TcnConfig, TrialData,
+    ModelConfig, NeuronNetConfig, SomaMemory, TcnConfig, TrialData,
 };
 
 fn temp(name: &str) -> PathBuf {
@@ -35,8 +35,9 @@ fn dataset() -> &'static Dataset {
 }
 
 /// A small neuron for bs4's 4 branches, with `receptors` drives per grid site, a last stage
-/// `columns` grid columns wide, and a soma with after-spike currents if `after_spike`.
-fn small_neuron(receptors: usize, columns: usize, after_spike: bool) -> ModelConfig {
+/// `columns` grid columns wide, a soma with after-spike currents if `after_spike` and a leaky
+/// memory of 3 units (MLP width 4) if `memory`.
+fn small_neuron(receptors: usize, columns: usize, after_spike: bool, memory: bool) -> ModelConfig {
     ModelConfig::Neuron(
         NeuronNetConfig::new(4)
             .with_positions(4)
@@ -46,17 +47,19 @@ fn small_neuron(receptors: usize, columns: usize, after_spike: bool) -> ModelCon
                 DendriteStageConfig::new(1, 3, 1).with_kernel_dendrites((columns > 1).then_some(columns)),
             ])
             .with_soma_kernel(5)
-            .with_soma_after_spike_taus(after_spike.then(|| vec![2.0, 5.0, 9.0])),
+            .with_soma_after_spike_taus(after_spike.then(|| vec![2.0, 5.0, 9.0]))
+            .with_soma_memory(memory.then(|| SomaMemory::new(3, 4))),
     )
 }
 
 /// A small model of each family for bs4's 250 synapses and 4 branches (the neuron with one
-/// receptor type per site, and with three, a last stage across 3 grid columns and a recurrent
-/// soma).
+/// receptor type per site; with three, a last stage across 3 grid columns and after-spike
+/// currents; with a memory soma).
 fn small_models() -> Vec<ModelConfig> {
     vec![
-        small_neuron(1, 1, false),
-        small_neuron(3, 3, true),
+        small_neuron(1, 1, false, false),
+        small_neuron(3, 3, true, false),
+        small_neuron(1, 1, false, true),
         ModelConfig::Tcn(TcnConfig::new(250, 4, 2).with_first_kernel(6).with_kernel(3)),
         ModelConfig::Ln(LinearNonlinearConfig::new(250).with_kernel(7)),
     ]
@@ -122,9 +125,11 @@ fn chunked_prediction_equals_one_pass() {
         // A few steps leave the after-spike amplitudes and the head near their zero start,
         // where chunk borders would not show: make the soma's own spikes matter.
         if let FitModel::Neuron(net) = &mut model
-            && let Some(w) = &net.soma.after_spike
+            && (net.soma.after_spike.is_some() || net.memory.is_some())
         {
-            net.soma.after_spike = Some(Param::from_tensor(w.val().ones_like() * -1.0));
+            if let Some(w) = &net.soma.after_spike {
+                net.soma.after_spike = Some(Param::from_tensor(w.val().ones_like() * -1.0));
+            }
             net.head.weight = Param::from_tensor(net.head.weight.val().ones_like());
         }
         let trial = &dataset().test[0];
@@ -273,7 +278,7 @@ fn bad_model_files_are_errors() {
     assert!(FitModel::load(&garbage, &device).is_err());
     assert!(FitModel::load(dir.join("absent.model"), &device).is_err());
     // A checkpoint is not a model file, and a model file is not a checkpoint.
-    let s = trained(small_models().remove(3), &device);
+    let s = trained(small_models().remove(4), &device);
     let checkpoint = dir.join("run.ckpt");
     s.save(&checkpoint).unwrap();
     let e = FitModel::load(&checkpoint, &device).unwrap_err().to_string();
@@ -350,7 +355,7 @@ fn config_error(config: FitConfig) -> String {
 #[test]
 fn bad_configs_are_errors() {
     let _lock = seed_lock();
-    let ln = || small_fit(small_models().remove(3));
+    let ln = || small_fit(small_models().remove(4));
     assert!(config_error(ln().with_batch(0)).contains("`batch` must be at least 1"));
     assert!(config_error(ln().with_learning_rate(f64::NAN)).contains("learning_rate"));
     assert!(config_error(ln().with_final_learning_rate(1.0)).contains("only decays"));
@@ -382,6 +387,14 @@ fn bad_configs_are_errors() {
         e.contains("soma: Soma: `after_spike_taus` must be greater than 0, got -3"),
         "{e}"
     );
+    // A memory without units.
+    let e = config_error(FitConfig::new(ModelConfig::Neuron(
+        NeuronNetConfig::new(4).with_soma_memory(Some(SomaMemory::new(0, 8))),
+    )));
+    assert!(
+        e.contains("soma memory: MemorySoma: `units` must be at least 1, got 0"),
+        "{e}"
+    );
     // A grid with fewer branches than the cell.
     let e = config_error(FitConfig::new(ModelConfig::Neuron(NeuronNetConfig::new(2))));
     assert!(e.contains("but the model's grid has branches 0 to 1"), "{e}");
@@ -392,8 +405,8 @@ fn bad_configs_are_errors() {
 }
 
 #[test]
-fn models_saved_before_receptor_types_cross_branch_kernels_and_after_spike_currents_load_as_before() {
-    let mut old = serde_json::to_value(small_neuron(1, 1, false)).unwrap();
+fn models_saved_before_receptor_types_cross_branch_kernels_and_recurrent_somas_load_as_before() {
+    let mut old = serde_json::to_value(small_neuron(1, 1, false, false)).unwrap();
     let neuron = old
         .as_object_mut()
         .unwrap()
@@ -404,6 +417,7 @@ fn models_saved_before_receptor_types_cross_branch_kernels_and_after_spike_curre
         .unwrap();
     assert!(neuron.remove("receptors").is_some(), "{neuron:?}");
     assert!(neuron.remove("soma_after_spike_taus").is_some(), "{neuron:?}");
+    assert!(neuron.remove("soma_memory").is_some(), "{neuron:?}");
     for stage in neuron["stages"].as_array_mut().unwrap() {
         assert!(
             stage.as_object_mut().unwrap().remove("kernel_dendrites").is_some(),
@@ -411,7 +425,7 @@ fn models_saved_before_receptor_types_cross_branch_kernels_and_after_spike_curre
         );
     }
     let old: ModelConfig = serde_json::from_value(old).unwrap();
-    assert_eq!(old, small_neuron(1, 1, false));
+    assert_eq!(old, small_neuron(1, 1, false, false));
 }
 
 #[test]
@@ -419,7 +433,7 @@ fn flops_per_ms_is_the_streaming_cost() {
     let device = Device::flex();
     let _lock = seed_lock();
     let synapses = &dataset().train[0].synapses;
-    let [neuron, receptors, tcn, ln] = <[ModelConfig; 4]>::try_from(small_models())
+    let [neuron, receptors, memory, tcn, ln] = <[ModelConfig; 5]>::try_from(small_models())
         .unwrap()
         .map(|m| fit::flops_per_ms(&m.init(synapses, &device).unwrap(), 250));
     // Linear-nonlinear: 250 synapses × 7 taps, then 2 affine maps; 2 FLOPs per multiply-add.
@@ -443,7 +457,14 @@ fn flops_per_ms_is_the_streaming_cost() {
     assert_eq!(receptors.torch, want);
     // Its soma's three after-spike currents are element-wise, every ms: a·w (3), their sum
     // (3), added to the drive (1), a·decay (3), σ (1), a + σ (3).
-    let feed_forward = fit::flops_per_ms(&small_neuron(3, 3, false).init(synapses, &device).unwrap(), 250);
+    let feed_forward = fit::flops_per_ms(&small_neuron(3, 3, false, false).init(synapses, &device).unwrap(), 250);
     assert_eq!(feed_forward.torch, want);
     assert_eq!(receptors.all_ops - feed_forward.all_ops, 14.0);
+    // A memory soma between the features and the head: its first layer reads the 6 features
+    // and the 3 units into 4 hidden (6·4 + 3·4), its second 4 → 3; the head reads 3 units
+    // instead of 6 features.
+    assert_eq!(
+        memory.torch,
+        neuron.torch + 2.0 * (6.0 * 4.0 + 3.0 * 4.0 + 4.0 * 3.0) + 2.0 * (3.0 - 6.0) * 2.0
+    );
 }

@@ -20,6 +20,6 @@ pub use baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalC
 pub use data::{CLIP_MV, DataConfig, Dataset, TrialData, load_or_simulate};
 pub use evaluate::{FlopsPerMs, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
 pub use model::{Family, FitModel, ModelConfig, ModelHeader, Normalisation, PlacementError};
-pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig};
+pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig, SomaMemory};
 pub use session::{FitConfig, FitError, FitProgress, FitSession, StepLoss};
 pub use sweep::{FitReport, FitResult, Size, default_size, sizes};

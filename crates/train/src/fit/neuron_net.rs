@@ -16,8 +16,8 @@ use neuron_nn::error::check_nonzero;
 use neuron_nn::summation::{SummationMode, dendrite_rates};
 use neuron_nn::synapses::SynapseMode;
 use neuron_nn::{
-    ConfigError, DendriteAlgorithm, Dendrites, DendritesConfig, DendriticSpike, DendriticSpikeConfig, RateFunction,
-    Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
+    ConfigError, DendriteAlgorithm, Dendrites, DendritesConfig, DendriticSpike, DendriticSpikeConfig, MemorySoma,
+    MemorySomaConfig, RateFunction, Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
 };
 
 const NAME: &str = "NeuronNet";
@@ -43,6 +43,15 @@ pub struct DendriteStageConfig {
     /// NMDA's magnesium block on a branch). An `Option` so configs saved before it load.
     #[config(default = "None")]
     pub kernel_dendrites: Option<usize>,
+}
+
+/// The size of the soma's leaky memory ([`NeuronNetConfig::soma_memory`]).
+#[derive(Config, Debug, PartialEq)]
+pub struct SomaMemory {
+    /// Memory units (time constants log-spaced over 1–50 ms, `MemorySomaConfig`'s default).
+    pub units: usize,
+    /// Width of the MLP that updates them.
+    pub hidden: usize,
 }
 
 /// Configuration of [`NeuronNet`].
@@ -83,6 +92,11 @@ pub struct NeuronNetConfig {
     /// the essay's feed-forward soma (models saved before the field existed load so).
     #[config(default = "None")]
     pub soma_after_spike_taus: Option<Vec<f64>>,
+    /// Leaky memory units at the soma (`MemorySoma`), reading the soma's filter and every
+    /// dendrite's rate each ms; the heads then read the memory. Default `None`: the heads read
+    /// the soma and the rates directly (models saved before the field existed load so).
+    #[config(default = "None")]
+    pub soma_memory: Option<SomaMemory>,
     /// How the dendrite stages convolve. Default direct: their kernels have few taps (dilated),
     /// where the direct path trains fastest on flex (docs/fit.md). `Auto` picks it too at the
     /// training shape; naming it keeps whole-trial evaluation on the same arithmetic.
@@ -103,7 +117,9 @@ pub struct NeuronNet {
     pub summation: Summation,
     /// The soma's filter of each summed map.
     pub soma: Soma,
-    /// `[soma, dendrite rates]` of every map → (spike logit, voltage).
+    /// The soma's leaky memory of `[soma, dendrite rates]`, if configured.
+    pub memory: Option<MemorySoma>,
+    /// `[soma, dendrite rates]` of every map (or the memory) → (spike logit, voltage).
     pub head: Linear,
     /// Non-linearity between stages.
     #[module(skip)]
@@ -133,6 +149,12 @@ impl NeuronNetConfig {
             module: NAME,
             message: format!("soma: {e}"),
         })?;
+        if let Some(memory) = self.memory() {
+            memory.validate().map_err(|e| ConfigError::Inconsistent {
+                module: NAME,
+                message: format!("soma memory: {e}"),
+            })?;
+        }
         if self.stages.is_empty() {
             return Err(ConfigError::Inconsistent {
                 module: NAME,
@@ -176,21 +198,34 @@ impl NeuronNetConfig {
             .with_after_spike_taus(self.soma_after_spike_taus.clone().unwrap_or_default())
     }
 
-    /// Whether the soma feeds its own spikes back: its outputs then depend on the whole past.
+    /// The soma's memory, reading each map's soma filter and dendrite rates.
+    fn memory(&self) -> Option<MemorySomaConfig> {
+        let maps = self.stages.last().map_or(1, |s| s.maps);
+        self.soma_memory.as_ref().map(|m| {
+            MemorySomaConfig::new(maps * (1 + self.dendrites()))
+                .with_units(m.units)
+                .with_hidden(m.hidden)
+        })
+    }
+
+    /// Whether the soma feeds its own spikes back or holds a memory: its outputs then depend
+    /// on the whole past.
     pub fn recurrent(&self) -> bool {
-        self.soma_after_spike_taus.as_ref().is_some_and(|t| !t.is_empty())
+        self.soma_after_spike_taus.as_ref().is_some_and(|t| !t.is_empty()) || self.soma_memory.is_some()
     }
 
     /// Milliseconds of input before an output that it depends on: an output at `t` sees inputs
     /// `t − reach ..= t`. A [`recurrent`](Self::recurrent) soma depends on the whole past; its
-    /// reach adds three of its longest after-spike time constants, after which what came
-    /// before weighs less than 5 % (the context a training window starts with).
+    /// reach adds three of its longest time constants (after-spike currents, memory), after
+    /// which what came before weighs less than 5 % (the context a training window starts with).
     pub fn reach(&self) -> usize {
         let warm_up = self
             .soma_after_spike_taus
             .iter()
             .flatten()
-            .fold(0.0_f64, |m, &tau| m.max(3.0 * tau))
+            .copied()
+            .chain(self.memory().map(|m| m.tau_max))
+            .fold(0.0_f64, |m, tau| m.max(3.0 * tau))
             .ceil() as usize;
         self.stages
             .iter()
@@ -227,7 +262,14 @@ impl NeuronNetConfig {
                 .with_neurons(maps)
                 .init(device),
             soma: self.soma().init(device),
-            head: LinearConfig::new(maps * (1 + self.dendrites()), 2).init(device),
+            memory: self.memory().map(|m| m.init(device)),
+            head: LinearConfig::new(
+                self.soma_memory
+                    .as_ref()
+                    .map_or(maps * (1 + self.dendrites()), |m| m.units),
+                2,
+            )
+            .init(device),
             activation: self.activation,
             positions: self.positions,
         })
@@ -310,9 +352,12 @@ impl NeuronNet {
         let maps = self.summation.neurons;
         let rates = dendrite_rates(v, self.summation.rate, maps); // [b, maps, d, t]
         let soma = self.soma.forward(self.summation.combine(rates.clone())); // [b, maps, t]
-        let features = Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2)
-            .reshape([b, maps * (1 + self.dendrites()), t])
-            .swap_dims(1, 2);
-        self.head.forward(features).swap_dims(1, 2)
+        let features =
+            Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2).reshape([b, maps * (1 + self.dendrites()), t]);
+        let features = match &self.memory {
+            Some(memory) => memory.forward(features),
+            None => features,
+        };
+        self.head.forward(features.swap_dims(1, 2)).swap_dims(1, 2)
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::baselines::{LinearNonlinearConfig, TcnConfig};
 use super::evaluate::Scores;
 use super::model::{Family, ModelConfig};
-use super::neuron_net::{DendriteStageConfig, NeuronNetConfig};
+use super::neuron_net::{DendriteStageConfig, NeuronNetConfig, SomaMemory};
 
 /// Time constants (ms) of the `+h` sizes' after-spike currents: a fast refractory one, the
 /// after-hyperpolarisation, a slow adaptation.
@@ -70,6 +70,16 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                     NeuronNetConfig::new(branches)
                         .with_stages(vec![stage(4, 16, 4), stage(1, 8, 1)])
                         .with_soma_after_spike_taus(Some(AFTER_SPIKE_TAUS.to_vec())),
+                ),
+            ),
+            // A soma with 20 leaky memory units that an MLP of 32 updates (`+m`), reading 4
+            // maps of every dendrite's rate.
+            size(
+                "4-4+m",
+                ModelConfig::Neuron(
+                    NeuronNetConfig::new(branches)
+                        .with_stages(vec![stage(4, 16, 4), stage(4, 8, 1)])
+                        .with_soma_memory(Some(SomaMemory::new(20, 32))),
                 ),
             ),
         ],
