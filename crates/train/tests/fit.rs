@@ -173,6 +173,59 @@ fn shuffled(trial: &TrialData) -> TrialData {
 }
 
 #[test]
+fn a_memory_soma_starts_from_standardised_inputs() {
+    let _lock = seed_lock();
+    let device = Device::flex();
+    device.seed(4);
+    let synapses = &dataset().train[0].synapses;
+    let Ok(FitModel::Neuron(net)) = small_neuron(1, 1, false, true).init(synapses, &device) else {
+        panic!("a neuron")
+    };
+    let trial = &dataset().train[0];
+    let mut bits = Vec::new();
+    fit::session::raster_window(trial, 0, 600, 3.0, &mut bits);
+    let x = Tensor::<3>::from_data(TensorData::new(bits, [1, 250, 600]), &device);
+    let features = values(net.features(x.clone())); // [1, 6, 600]
+    let before = net.memory.clone().unwrap();
+    let after = net.clone().standardise_memory_inputs(x).memory.unwrap();
+    // Pre-activations from the new first layer on raw features equal the old layer's on
+    // standardised features.
+    let (f, h, t) = (6, 4, 600);
+    let (w0, b0, w1, b1) = (
+        values(before.w_in.val()),
+        values(before.b_in.val()),
+        values(after.w_in.val()),
+        values(after.b_in.val()),
+    );
+    let stat = |i: usize| {
+        let row = &features[i * t..(i + 1) * t];
+        let mean = row.iter().sum::<f64>() / t as f64;
+        let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / t as f64;
+        (mean, var.sqrt())
+    };
+    let stats: Vec<(f64, f64)> = (0..f).map(stat).collect();
+    assert!(
+        stats.iter().any(|(m, s)| m.abs() > 0.1 || (s - 1.0).abs() > 0.1),
+        "features already standard: {stats:?}"
+    );
+    for ti in [0, 123, 599] {
+        for q in 0..h {
+            let raw = b1[q] + (0..f).map(|i| features[i * t + ti] * w1[i * h + q]).sum::<f64>();
+            let std = b0[q]
+                + (0..f)
+                    .map(|i| (features[i * t + ti] - stats[i].0) / stats[i].1 * w0[i * h + q])
+                    .sum::<f64>();
+            assert!(
+                (raw - std).abs() < 1e-3 * (1.0 + std.abs()),
+                "t {ti}, unit {q}: {raw} vs {std}"
+            );
+        }
+    }
+    // The memory's own rows are untouched.
+    assert_eq!(w0[f * h..], w1[f * h..]);
+}
+
+#[test]
 fn the_neuron_reads_any_placement_and_the_baselines_refuse_one() {
     let _lock = seed_lock();
     let device = Device::flex();

@@ -9,7 +9,7 @@
 
 use biophys::{SynapseType, Synapses};
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use neuron_nn::error::check_nonzero;
@@ -341,6 +341,21 @@ impl NeuronNet {
     /// - input: `[batch, synapses, time]`
     /// - output: `[batch, 2, time]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let features = self.features(x);
+        let features = match &self.memory {
+            Some(memory) => memory.forward(features),
+            None => features,
+        };
+        self.head.forward(features.swap_dims(1, 2)).swap_dims(1, 2)
+    }
+
+    /// What the soma's memory (or the head) reads: each map's soma filter and dendrite rates.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[batch, synapses, time]`
+    /// - output: `[batch, maps · (1 + dendrites), time]`
+    pub fn features(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, _, t] = x.dims();
         let mut v = self.dendrites[0].forward(self.synapses.forward(x));
         for (i, (d, s)) in self.dendrites.iter().zip(&self.spikes).enumerate() {
@@ -352,12 +367,28 @@ impl NeuronNet {
         let maps = self.summation.neurons;
         let rates = dendrite_rates(v, self.summation.rate, maps); // [b, maps, d, t]
         let soma = self.soma.forward(self.summation.combine(rates.clone())); // [b, maps, t]
-        let features =
-            Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2).reshape([b, maps * (1 + self.dendrites()), t]);
-        let features = match &self.memory {
-            Some(memory) => memory.forward(features),
-            None => features,
+        Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2).reshape([b, maps * (1 + self.dendrites()), t])
+    }
+
+    /// Rescales the memory's first layer so that, on `x`, the features' share of every hidden
+    /// pre-activation is what standardised features (zero mean, unit variance) would give: a
+    /// data-dependent initialisation that starts the memory inside its working range.
+    pub fn standardise_memory_inputs(mut self, x: Tensor<3>) -> Self {
+        let features = self.features(x).detach(); // [b, f, t]
+        let Some(memory) = &mut self.memory else {
+            return self;
         };
-        self.head.forward(features.swap_dims(1, 2)).swap_dims(1, 2)
+        let [b, f, t] = features.dims();
+        let flat = features.swap_dims(1, 2).reshape([b * t, f]);
+        let mean = flat.clone().mean_dim(0); // [1, f]
+        let std = (flat - mean.clone()).powi_scalar(2).mean_dim(0).sqrt().clamp_min(1e-6);
+        let w = memory.w_in.val(); // [1, f + units, hidden]
+        let [n, rows, hidden] = w.dims();
+        let scale = std.clone().recip().reshape([1, f, 1]);
+        let w_x = w.clone().narrow(1, 0, f) * scale.clone();
+        let shift = (mean.reshape([1, 1, f]).matmul(w_x.clone())).reshape([n, hidden]);
+        memory.w_in = Param::from_tensor(Tensor::cat(vec![w_x, w.narrow(1, f, rows - f)], 1).detach());
+        memory.b_in = Param::from_tensor((memory.b_in.val() - shift).detach());
+        self
     }
 }

@@ -273,6 +273,19 @@ impl FitSession {
             .model
             .init(&synapses, &device)?
             .with_output_prior(spikes as f64 / bins.max(1) as f64);
+        // A memory soma starts inside its working range: its inputs (dendrite rates) have no
+        // fixed scale, and saturated they never train (docs/fit.md).
+        let model = match (model, data.train.first()) {
+            (FitModel::Neuron(net), Some(trial)) if net.memory.is_some() => {
+                let len = 2000.min(trial.ms());
+                let mut x = Vec::new();
+                raster_window(trial, 0, len, input_scale(&data.train), &mut x);
+                let sites = trial.raster.sites;
+                let x = Tensor::<3>::from_data(TensorData::new(x, [1, sites, len]), &device);
+                FitModel::Neuron(net.standardise_memory_inputs(x))
+            }
+            (m, _) => m,
+        };
         let header = ModelHeader {
             model: config.model.clone(),
             cell: data.config.cell.name.clone(),

@@ -35,6 +35,13 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                 .with_receptors((receptors > 1).then_some(receptors)),
         )
     };
+    let memory_soma = |units, hidden| {
+        ModelConfig::Neuron(
+            NeuronNetConfig::new(branches)
+                .with_stages(vec![stage(4, 16, 4), stage(4, 8, 1)])
+                .with_soma_memory(Some(SomaMemory::new(units, hidden))),
+        )
+    };
     match family {
         Family::Neuron => vec![
             size("1", neuron(vec![stage(1, 16, 4)], 1)),
@@ -72,16 +79,10 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                         .with_soma_after_spike_taus(Some(AFTER_SPIKE_TAUS.to_vec())),
                 ),
             ),
-            // A soma with 20 leaky memory units that an MLP of 32 updates (`+m`), reading 4
-            // maps of every dendrite's rate.
-            size(
-                "4-4+m",
-                ModelConfig::Neuron(
-                    NeuronNetConfig::new(branches)
-                        .with_stages(vec![stage(4, 16, 4), stage(4, 8, 1)])
-                        .with_soma_memory(Some(SomaMemory::new(20, 32))),
-                ),
-            ),
+            // A soma with leaky memory units that an MLP updates (`+m`: 20 units, MLP 32;
+            // `+m40`: 40 and 64), reading 4 maps of every dendrite's rate.
+            size("4-4+m", memory_soma(20, 32)),
+            size("4-4+m40", memory_soma(40, 64)),
         ],
         Family::Tcn => [(2, 8), (3, 32), (5, 64)]
             .into_iter()
