@@ -374,10 +374,11 @@ impl NeuronNet {
     /// pre-activation is what standardised features (zero mean, unit variance) would give: a
     /// data-dependent initialisation that starts the memory inside its working range.
     pub fn standardise_memory_inputs(mut self, x: Tensor<3>) -> Self {
-        let features = self.features(x).detach(); // [b, f, t]
-        let Some(memory) = &mut self.memory else {
+        if self.memory.is_none() {
             return self;
-        };
+        }
+        let features = self.features(x).detach(); // [b, f, t]
+        let memory = self.memory.as_mut().expect("checked above");
         let [b, f, t] = features.dims();
         let flat = features.swap_dims(1, 2).reshape([b * t, f]);
         let mean = flat.clone().mean_dim(0); // [1, f]

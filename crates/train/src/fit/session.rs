@@ -273,13 +273,14 @@ impl FitSession {
             .model
             .init(&synapses, &device)?
             .with_output_prior(spikes as f64 / bins.max(1) as f64);
+        let scale = input_scale(&data.train);
         // A memory soma starts inside its working range: its inputs (dendrite rates) have no
         // fixed scale, and saturated they never train (docs/fit.md).
         let model = match (model, data.train.first()) {
             (FitModel::Neuron(net), Some(trial)) if net.memory.is_some() => {
                 let len = 2000.min(trial.ms());
                 let mut x = Vec::new();
-                raster_window(trial, 0, len, input_scale(&data.train), &mut x);
+                raster_window(trial, 0, len, scale, &mut x);
                 let sites = trial.raster.sites;
                 let x = Tensor::<3>::from_data(TensorData::new(x, [1, sites, len]), &device);
                 FitModel::Neuron(net.standardise_memory_inputs(x))
@@ -291,7 +292,7 @@ impl FitSession {
             cell: data.config.cell.name.clone(),
             synapses,
             voltage: voltage_normalisation(&data.train),
-            input_scale: input_scale(&data.train),
+            input_scale: scale,
         };
         Ok(Self {
             config,
