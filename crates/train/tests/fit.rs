@@ -204,6 +204,8 @@ fn a_memory_soma_starts_from_standardised_inputs() {
         (mean, var.sqrt())
     };
     let stats: Vec<(f64, f64)> = (0..f).map(stat).collect();
+    let floor = 0.01 * stats.iter().map(|s| s.1).fold(0.0, f64::max);
+    let stats: Vec<(f64, f64)> = stats.into_iter().map(|(m, s)| (m, s.max(floor))).collect();
     assert!(
         stats.iter().any(|(m, s)| m.abs() > 0.1 || (s - 1.0).abs() > 0.1),
         "features already standard: {stats:?}"
@@ -223,6 +225,28 @@ fn a_memory_soma_starts_from_standardised_inputs() {
     }
     // The memory's own rows are untouched.
     assert_eq!(w0[f * h..], w1[f * h..]);
+}
+
+#[test]
+fn a_feature_constant_over_the_calibration_window_gets_a_bounded_scale() {
+    let device = Device::flex();
+    // Feature 0 varies (std 2 around 1), feature 1 is constant at 5, feature 2 nearly so.
+    let rows = [
+        vec![-1.0f32, 3.0, -1.0, 3.0],
+        vec![5.0, 5.0, 5.0, 5.0],
+        vec![1.0, 1.0 + 1e-7, 1.0, 1.0 + 1e-7],
+    ];
+    let x = Tensor::<3>::from_data(TensorData::new(rows.concat(), [1, 3, 4]), &device);
+    let (mean, std) = fit::neuron_net::feature_moments(x);
+    let (mean, std) = (values(mean), values(std));
+    assert!((mean[0] - 1.0).abs() < 1e-6 && (mean[1] - 5.0).abs() < 1e-6, "{mean:?}");
+    // The varying feature keeps its own spread; the constant ones get 1 % of it, not ~0.
+    assert!((std[0] - 2.0).abs() < 1e-6, "{std:?}");
+    assert!((std[1] - 0.02).abs() < 1e-6 && (std[2] - 0.02).abs() < 1e-6, "{std:?}");
+    // All constant: no rescaling at all.
+    let flat = Tensor::<3>::from_data(TensorData::new(vec![7.0f32; 8], [2, 1, 4]), &device);
+    let (mean, std) = fit::neuron_net::feature_moments(flat);
+    assert_eq!((values(mean), values(std)), (vec![7.0], vec![1.0]));
 }
 
 #[test]

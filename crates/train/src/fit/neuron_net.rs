@@ -379,10 +379,8 @@ impl NeuronNet {
         }
         let features = self.features(x).detach(); // [b, f, t]
         let memory = self.memory.as_mut().expect("checked above");
-        let [b, f, t] = features.dims();
-        let flat = features.swap_dims(1, 2).reshape([b * t, f]);
-        let mean = flat.clone().mean_dim(0); // [1, f]
-        let std = (flat - mean.clone()).powi_scalar(2).mean_dim(0).sqrt().clamp_min(1e-6);
+        let f = features.dims()[1];
+        let (mean, std) = feature_moments(features);
         let w = memory.w_in.val(); // [1, f + units, hidden]
         let [n, rows, hidden] = w.dims();
         let scale = std.clone().recip().reshape([1, f, 1]);
@@ -392,4 +390,24 @@ impl NeuronNet {
         memory.b_in = Param::from_tensor((memory.b_in.val() - shift).detach());
         self
     }
+}
+
+/// Mean and spread of each feature over batch and time, for standardising them.
+///
+/// The spread is floored at 1 % of the largest feature's, so that a feature that happens to be
+/// (nearly) constant over the calibration window gets a bounded scale rather than `1/0`: it may
+/// move later in the trial. If every feature is constant the spread is 1 (no rescaling).
+///
+/// # Shapes
+///
+/// - input: `[batch, features, time]`
+/// - output: `([1, features], [1, features])`
+pub fn feature_moments(features: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+    let [b, f, t] = features.dims();
+    let flat = features.swap_dims(1, 2).reshape([b * t, f]);
+    let mean = flat.clone().mean_dim(0); // [1, f]
+    let std = (flat - mean.clone()).powi_scalar(2).mean_dim(0).sqrt();
+    let largest = std.clone().max().into_scalar::<f64>();
+    let floor = if largest > 1e-12 { 0.01 * largest } else { 1.0 };
+    (mean, std.clamp_min(floor))
 }
