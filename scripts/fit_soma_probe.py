@@ -26,6 +26,8 @@ ap.add_argument("--steps", type=int, default=600)
 ap.add_argument("--kernel", type=int, default=40, help="ln: filter length, ms")
 ap.add_argument("--units", type=int, default=20, help="elm: memory units")
 ap.add_argument("--hidden", type=int, default=32, help="elm: MLP width")
+ap.add_argument("--batch", type=int, default=8, help="windows per step")
+ap.add_argument("--voltage-weight", type=float, default=0.5, help="weight of the voltage loss")
 args = ap.parse_args()
 torch.manual_seed(0); np.random.seed(0); torch.set_num_threads(1)
 
@@ -98,11 +100,11 @@ t0 = time.time()
 for step in range(args.steps):
     for g in opt.param_groups:
         g["lr"] = 3e-3 * 0.1 ** (step / args.steps)
-    i = torch.randint(0, args.trials, (8,)); st = torch.randint(0, 30000 - W - CTX, (8,))
+    i = torch.randint(0, args.trials, (args.batch,)); st = torch.randint(0, 30000 - W - CTX, (args.batch,))
     xb = torch.stack([X[a, :, b:b + W + CTX] for a, b in zip(i, st)]).float()
     yb = torch.stack([Y[a, b + CTX:b + W + CTX] for a, b in zip(i, st)]); vb = torch.stack([V[a, b + CTX:b + W + CTX] for a, b in zip(i, st)])
     o = model(xb)[:, :, CTX:]
-    loss = F.binary_cross_entropy_with_logits(o[:, 0], yb) + 0.5 * F.mse_loss(o[:, 1], vb)
+    loss = F.binary_cross_entropy_with_logits(o[:, 0], yb) + args.voltage_weight * F.mse_loss(o[:, 1], vb)
     opt.zero_grad(); loss.backward()
     if isinstance(model, LeakyMemory):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -122,5 +124,5 @@ def score(trials):
             aucs.append(auc(y[500:], p)); evs.append(1 - np.var(v[500:] - vp) / np.var(v[500:]))
     return np.mean(aucs), 100 * np.mean(evs)
 
-print(f"{args.model} ({params} params), {args.trials} training trials, {args.steps} steps: held-out AUC %.4f, expl. var. %.1f %%;" % score(test),
+print(f"{args.model} ({params} params; units {args.units}, MLP {args.hidden}, batch {args.batch}, voltage weight {args.voltage_weight}), {args.trials} training trials, {args.steps} steps: held-out AUC %.4f, expl. var. %.1f %%;" % score(test),
       "training trial 1: AUC %.4f, %.1f %%" % score(train[:1]), f"({time.time() - t0:.0f} s)")
