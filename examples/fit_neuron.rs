@@ -44,12 +44,12 @@ struct Cli {
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
     /// Sizes to fit, by label (neuron 1, 4-1, 8-8-1, 4-1+r4, 8-8-1+r8, 4-1+x, 4-1+h, 4-4+m,
-    /// 4-4+m40; tcn 2x8, 3x32, 5x64; ln k20, k40, k80) [default: neuron 4-1, tcn 3x32, ln k80;
+    /// 4-4+m40, 4-4+m80; tcn 2x8, 3x32, 5x64; ln k20, k40, k80) [default: neuron 4-1, tcn 3x32, ln k80;
     /// every size with --sweep].
     #[arg(long, value_delimiter = ',')]
     size: Vec<String>,
-    /// Every size of each family (9 neuron, 3 tcn, 3 ln), on the NMDA cell and the AMPA-only
-    /// control, 1000 steps each (about 4 hours on 2 cores; docs/fit.md).
+    /// Every size of each family (10 neuron, 3 tcn, 3 ln), on the NMDA cell and the AMPA-only
+    /// control, 1000 steps each (about 4.5 hours on 2 cores; docs/fit.md).
     #[arg(long)]
     sweep: bool,
     /// Adam steps per model [default: 400 neuron, 300 tcn and ln; 1000 each with --sweep].

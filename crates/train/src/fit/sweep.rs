@@ -80,9 +80,10 @@ pub fn sizes(family: Family, synapses: usize, branches: usize) -> Vec<Size> {
                 ),
             ),
             // A soma with leaky memory units that an MLP updates (`+m`: 20 units, MLP 32;
-            // `+m40`: 40 and 64), reading 4 maps of every dendrite's rate.
+            // `+m40`: 40 and 64; `+m80`: 80 and 128), reading 4 maps of every dendrite's rate.
             size("4-4+m", memory_soma(20, 32)),
             size("4-4+m40", memory_soma(40, 64)),
+            size("4-4+m80", memory_soma(80, 128)),
         ],
         Family::Tcn => [(2, 8), (3, 32), (5, 64)]
             .into_iter()
