@@ -194,6 +194,12 @@ fn main() {
                     .filter(|s| s.label == fit::default_size(family))
                     .collect()
             };
+            // The held-out trace shows the family's default size, or its first one fitted.
+            let traced = chosen
+                .iter()
+                .find(|s| s.label == fit::default_size(family))
+                .or(chosen.first())
+                .map(|s| s.label.clone());
             for size in chosen {
                 let name = format!("{}-{}-{}", cell.name, family.name(), size.label);
                 let steps = cli.steps.unwrap_or(default_steps(family, cli.sweep));
@@ -210,7 +216,7 @@ fn main() {
                 let (trained, model, header) = fit_one(&cli, &out, &name, fit_config, &data, &device);
                 let (scores, predictions) =
                     fit::score(&model, &header, &data.test, &device).unwrap_or_else(|e| fail(e));
-                if cell.name == "bs4" && size.label == fit::default_size(family) {
+                if cell.name == "bs4" && traced.as_ref() == Some(&size.label) {
                     trace_trial.get_or_insert_with(|| data.test[0].clone());
                     traces.push((family, predictions[0].clone()));
                 }
