@@ -182,9 +182,7 @@ fn a_memory_soma_starts_from_standardised_inputs() {
         panic!("a neuron")
     };
     let trial = &dataset().train[0];
-    let mut bits = Vec::new();
-    fit::session::raster_window(trial, 0, 600, 3.0, &mut bits);
-    let x = Tensor::<3>::from_data(TensorData::new(bits, [1, 250, 600]), &device);
+    let x = fit::session::raster_input(trial, 0, 600, 3.0, &device);
     let features = values(net.features(x.clone())); // [1, 6, 600]
     let before = net.memory.clone().unwrap();
     let after = net.clone().standardise_memory_inputs(x).memory.unwrap();

@@ -1,7 +1,7 @@
 //! Scoring a fitted model on held-out trials the way the field does, and counting what it costs
 //! per simulated millisecond.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use flop_count::{Convention, capture};
 use neuron_nn::DendriteAlgorithm;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::data::{CLIP_MV, TrialData};
 use super::metrics::{explained_variance, rmse, roc_auc, tpr_at_fpr};
 use super::model::{FitModel, ModelHeader};
-use super::session::{FitError, raster_window};
+use super::session::{FitError, raster_input};
 
 /// Milliseconds at the start of each trial that metrics skip (the cell settling from rest).
 pub const SKIP_MS: usize = 500;
@@ -48,7 +48,6 @@ pub fn predict(model: &FitModel, header: &ModelHeader, trial: &TrialData, chunk:
     let reach = header.model.reach();
     let ms = trial.ms();
     let chunk = if header.model.recurrent() { ms.max(1) } else { chunk };
-    let sites = trial.raster.sites;
     let mut out = Prediction {
         logit: Vec::with_capacity(ms),
         voltage: Vec::with_capacity(ms),
@@ -57,9 +56,7 @@ pub fn predict(model: &FitModel, header: &ModelHeader, trial: &TrialData, chunk:
     while start < ms {
         let len = chunk.min(ms - start);
         let from = start.saturating_sub(reach);
-        let mut x = Vec::new();
-        raster_window(trial, from, start + len - from, header.input_scale, &mut x);
-        let x = Tensor::<3>::from_data(TensorData::new(x, [1, sites, start + len - from]), device);
+        let x = raster_input(trial, from, start + len - from, header.input_scale, device);
         let y = model.forward(x).narrow(2, start - from, len);
         let values: Vec<f64> = y.into_data().iter::<f64>().collect();
         out.logit.extend_from_slice(&values[..len]);

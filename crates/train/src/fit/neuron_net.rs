@@ -381,10 +381,10 @@ impl NeuronNet {
         let memory = self.memory.as_mut().expect("checked above");
         let f = features.dims()[1];
         let (mean, std) = feature_moments(features);
-        let w = memory.w_in.val(); // [1, f + units, hidden]
+        let w = memory.w_in.val(); // [neurons, f + units, hidden]
         let [n, rows, hidden] = w.dims();
-        let scale = std.clone().recip().reshape([1, f, 1]);
-        let w_x = w.clone().narrow(1, 0, f) * scale.clone();
+        let scale = std.recip().reshape([1, f, 1]);
+        let w_x = w.clone().narrow(1, 0, f) * scale;
         let shift = (mean.reshape([1, 1, f]).matmul(w_x.clone())).reshape([n, hidden]);
         memory.w_in = Param::from_tensor(Tensor::cat(vec![w_x, w.narrow(1, f, rows - f)], 1).detach());
         memory.b_in = Param::from_tensor((memory.b_in.val() - shift).detach());

@@ -248,6 +248,17 @@ pub fn raster_window(trial: &TrialData, start: usize, len: usize, scale: f64, ou
     }
 }
 
+/// One trial's raster rows `[start, start + len)` as a model input, a spike worth `scale`.
+///
+/// # Shapes
+///
+/// - output: `[1, sites, len]`
+pub fn raster_input(trial: &TrialData, start: usize, len: usize, scale: f64, device: &Device) -> Tensor<3> {
+    let mut x = Vec::new();
+    raster_window(trial, start, len, scale, &mut x);
+    Tensor::from_data(TensorData::new(x, [1, trial.raster.sites, len]), device)
+}
+
 impl FitSession {
     /// A fresh run on `device` (made an autodiff device here) for `data`.
     pub fn new(config: FitConfig, data: &Dataset, device: &Device) -> Result<Self, FitError> {
@@ -278,11 +289,7 @@ impl FitSession {
         // fixed scale, and saturated they never train (docs/fit.md).
         let model = match (model, data.train.first()) {
             (FitModel::Neuron(net), Some(trial)) if net.memory.is_some() => {
-                let len = 2000.min(trial.ms());
-                let mut x = Vec::new();
-                raster_window(trial, 0, len, scale, &mut x);
-                let sites = trial.raster.sites;
-                let x = Tensor::<3>::from_data(TensorData::new(x, [1, sites, len]), &device);
+                let x = raster_input(trial, 0, 2000.min(trial.ms()), scale, &device);
                 FitModel::Neuron(net.standardise_memory_inputs(x))
             }
             (m, _) => m,
