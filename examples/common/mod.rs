@@ -101,14 +101,15 @@ pub fn matmul_secs(n: usize, reps: usize, device: &Device) -> f64 {
 }
 
 /// A dendrite path chosen on the command line (`--algorithm`); `all` times the expanded and FFT
-/// paths in the same run. The direct (conv3d) path takes minutes per forward on the Purkinje
-/// cell on 2 cores: pass it only with `--reps 1`.
+/// paths in the same run. The direct (conv3d) and fused paths take minutes per forward on the
+/// Purkinje cell on 2 cores: pass them only with `--reps 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DendritePath {
     Auto,
     Direct,
     Expanded,
     Fft,
+    Fused,
     All,
 }
 
@@ -121,6 +122,7 @@ impl DendritePath {
             Self::Direct => vec![A::Direct],
             Self::Expanded => vec![A::Expanded],
             Self::Fft => vec![A::Fft],
+            Self::Fused => vec![A::Fused],
             Self::All => vec![A::Expanded, A::Fft],
         }
     }

@@ -22,6 +22,7 @@ use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 
 use crate::error::{ConfigError, ShapeError, check_nonzero, expect_shape, expect_valid};
+use crate::fused_conv::{fused_dendrite_conv, fused_supported};
 
 const NAME: &str = "Dendrites";
 
@@ -31,8 +32,9 @@ const NAME: &str = "Dendrites";
 pub enum DendriteAlgorithm {
     /// The path [`plan`] estimates fastest for the shapes and backend: each path's time from
     /// its counted work and flex's measured costs (docs/benchmarks.md, "Choosing a path").
-    /// Small kernels on small grids take the expanded GEMM, the Purkinje and pyramidal trees the
-    /// FFT, the fit's dilated temporal kernels the direct convolution.
+    /// On flex, small kernels (a granule cell, a population of them, one-channel temporal
+    /// kernels) take the fused loop; the Purkinje and pyramidal trees the FFT; many channels the
+    /// direct convolution. Elsewhere small kernels on small grids take the expanded GEMM.
     Auto,
     /// Burn's `conv3d` on the explicitly padded input: for dendrite kernels much narrower than
     /// the tree, where the expanded form would multiply mostly zeros.
@@ -50,6 +52,10 @@ pub enum DendriteAlgorithm {
     /// Flex and wgpu have the transforms; ndarray has none ([`fft_supported`]). flex's transforms
     /// are f32-accurate even on f64 tensors (its twiddle tables are f32): about 1e-7 relative.
     Fft,
+    /// One loop over the kernel's taps reading the unpadded input in place, forward and
+    /// backward ([`crate::fused_conv`], a backend extension): no padded copy, no im2col, no
+    /// per-group setup. For the small grouped kernels of a population. Flex only (f32, f64).
+    Fused,
 }
 
 impl DendriteAlgorithm {
@@ -91,8 +97,9 @@ pub struct DendritePlan {
 /// Flex's measured costs (2 cores; docs/benchmarks.md): a strided copy of one element (the
 /// im2col of the expanded path, its weight), the GEMM rate, burn's conv3d (per kernel tap read
 /// for one output, and per multiply-add, on one core; it runs tiles of 512 outputs in parallel),
-/// the real FFT's rate and its cost per transformed line, and one element of an elementwise op
-/// on the spectra.
+/// the real FFT's rate and its cost per transformed line, one element of an elementwise op
+/// on the spectra, and the fused loop's costs per run and per multiply-add (per core; in its
+/// lane layout, per multiply-add and per element re-laid out).
 mod flex_costs {
     pub const COPY: f64 = 13e-9;
     pub const WEIGHT_COPY: f64 = 7e-9;
@@ -104,6 +111,30 @@ mod flex_costs {
     pub const FFT: f64 = 3.4e9;
     pub const FFT_LINE: f64 = 240e-9;
     pub const SPECTRAL_OP: f64 = 1e-9;
+    pub const FUSED_ROW: f64 = 9e-9;
+    pub const FUSED_MAC: f64 = 0.3e-9;
+    pub const LANE_MAC: f64 = 0.5e-9;
+    pub const LANE_COPY: f64 = 4e-9;
+}
+
+/// Runs (one tap over one row of outputs) and multiply-adds of the fused path, forward: only
+/// the outputs whose input lies in the grid ([`crate::fused_conv::Geometry::rows`], in closed form).
+fn fused_work(x: [usize; 5], w: [usize; 5], dilation: usize) -> (f64, f64) {
+    let [b, _, p, d, t] = x;
+    let [co, cg, kp, kd, kt] = w;
+    let inside = |k: usize, n: usize| -> f64 {
+        let pad = same_padding(k).0;
+        (0..k)
+            .map(|i| (n + pad).saturating_sub(i).min(n).saturating_sub(pad.saturating_sub(i)))
+            .sum::<usize>() as f64
+    };
+    let lags = (0..kt).map(|l| l * dilation.max(1)).filter(|&lag| lag < t);
+    let (steps, macs_per_row) = (
+        lags.clone().count() as f64,
+        lags.map(|lag| t - lag).sum::<usize>() as f64,
+    );
+    let rows = (b * co * cg) as f64 * inside(kp, p) * inside(kd, d);
+    (rows * steps, rows * macs_per_row)
 }
 
 /// FLOPs, transformed lines and spectral elements of [`fft_conv`] on these shapes (its order of
@@ -177,6 +208,7 @@ fn fft_work(x: [usize; 5], w: [usize; 5]) -> (f64, f64, f64) {
 /// estimate on flex, the cheapest available taken. The direct and expanded paths touch only the
 /// kernel's real taps; the FFT transforms the dilated kernel, zeros included.
 pub fn plan(x: [usize; 5], w: [usize; 5], dilation: usize, backend: crate::backend::Backend) -> DendritePlan {
+    use crate::backend::Backend;
     use flex_costs::*;
     let [b, channels, p, d, t] = x;
     let [co, cg, kp, kd, kt] = w;
@@ -191,6 +223,17 @@ pub fn plan(x: [usize; 5], w: [usize; 5], dilation: usize, backend: crate::backe
     let cols = (b * groups * cg * kp * kt * d * p * t) as f64;
     let expanded_weight = (co * d * cg * kp * kt * d) as f64;
     let (fft_flops, fft_lines, spectral) = fft_work(x, dilated_shape(w, dilation));
+    let (fused_rows, fused_macs) = fused_work(x, w, dilation);
+    let fused_seconds = if cg == 1 && co == groups && groups > 1 {
+        // The lane layout (a population of one-channel kernels): a run serves a block of up to
+        // 256 neurons at once; the input, output and weight are re-laid out around it.
+        let blocks = (b * groups.div_ceil(256)) as f64;
+        let moved = (2 * b * channels * p * d * t + co * kp * kd * kt) as f64;
+        (FUSED_ROW * fused_rows / groups as f64 * blocks + LANE_MAC * fused_macs) / blocks.min(CORES as f64)
+            + LANE_COPY * moved
+    } else {
+        (FUSED_ROW * fused_rows + FUSED_MAC * fused_macs) / (b * co).clamp(1, CORES) as f64
+    };
     let estimates = vec![
         PathEstimate {
             algorithm: DendriteAlgorithm::Direct,
@@ -209,6 +252,14 @@ pub fn plan(x: [usize; 5], w: [usize; 5], dilation: usize, backend: crate::backe
             flops: fft_flops,
             seconds: 2.0 * fft_flops / FFT + FFT_LINE * fft_lines + 10.0 * SPECTRAL_OP * spectral,
             available: backend.has_fft() && (kp > 1 || kd > 1),
+        },
+        PathEstimate {
+            algorithm: DendriteAlgorithm::Fused,
+            flops: 2.0 * fused_macs,
+            seconds: fused_seconds,
+            // The capture device records what flex runs; there the fused loop is recorded as the
+            // direct path's convolution, the same arithmetic (`dendrite_conv`).
+            available: matches!(backend, Backend::Flex | Backend::Capture),
         },
     ];
     let best = estimates
@@ -485,7 +536,20 @@ pub fn dendrite_conv(
     dilation: usize,
     algorithm: DendriteAlgorithm,
 ) -> Tensor<5> {
-    let resolved = algorithm.resolve(x.dims(), weight.dims(), dilation, &x.device());
+    let mut resolved = algorithm.resolve(x.dims(), weight.dims(), dilation, &x.device());
+    if resolved == DendriteAlgorithm::Fused && !fused_supported(&x) {
+        if algorithm != DendriteAlgorithm::Auto {
+            panic!(
+                "{NAME}: the Fused algorithm runs on flex with f32 or f64 tensors, not on {} with {:?}; \
+                 use Auto, Direct or Expanded there",
+                crate::backend::Backend::of(&x.device()).name(),
+                x.dtype()
+            );
+        }
+        // Auto chose it on flex's costs but cannot run it here (the capture device, a float
+        // type the loop lacks): the same convolution through burn's conv3d.
+        resolved = DendriteAlgorithm::Direct;
+    }
     if dilation > 1 && resolved == DendriteAlgorithm::Fft {
         // The FFT sees the dilated kernel itself, zeros between the taps.
         return dendrite_conv(x, dilate_time(weight, dilation), bias, 1, DendriteAlgorithm::Fft);
@@ -548,6 +612,13 @@ pub fn dendrite_conv(
                 );
             }
             fft_conv(x, weight, bias)
+        }
+        DendriteAlgorithm::Fused => {
+            let y = fused_dendrite_conv(x, weight, dilation);
+            match bias {
+                Some(b) => y + b.reshape([1, out_channels, 1, 1, 1]),
+                None => y,
+            }
         }
         DendriteAlgorithm::Direct | DendriteAlgorithm::Auto => {
             let x = x.pad([(pp.0, pp.1), (pd.0, pd.1), (reach, 0)], PadMode::Constant(0.0));
@@ -939,6 +1010,38 @@ mod tests {
         ([1, 1, 3, 6, 40], 1, [2, 3, 30]),
     ];
 
+    /// Whether `alg` runs on `x`'s device (ndarray has neither the FFT nor the fused loop).
+    fn runs_on(alg: DendriteAlgorithm, x: &Tensor<5>) -> bool {
+        match alg {
+            DendriteAlgorithm::Fft => fft_supported(&x.device()),
+            DendriteAlgorithm::Fused => fused_supported(x),
+            _ => true,
+        }
+    }
+
+    #[test]
+    fn fused_estimate_counts_the_walked_multiply_adds() {
+        use crate::fused_conv::Geometry;
+        for (x, w, dilation) in [
+            ([1, 4096, 4, 4, 5], [4096, 1, 3, 4, 5], 1),
+            ([8, 2, 10, 5, 354], [4, 2, 3, 1, 16], 4),
+            ([2, 3, 5, 7, 9], [6, 1, 4, 2, 4], 3),
+            ([1, 1, 3, 3, 4], [1, 1, 5, 5, 6], 1),
+        ] {
+            let g = Geometry::new(&x.into(), &w.into(), dilation);
+            let mut macs = 0;
+            g.rows(|_, _, len, _| macs += len);
+            let macs = (macs * x[0] * w[0] * w[1]) as f64;
+            let p = plan(x, w, dilation, crate::backend::Backend::Flex);
+            let fused = p
+                .estimates
+                .iter()
+                .find(|e| e.algorithm == DendriteAlgorithm::Fused)
+                .unwrap();
+            assert_eq!(fused.flops, 2.0 * macs, "{x:?} {w:?} dilation {dilation}");
+        }
+    }
+
     #[test]
     fn every_algorithm_matches_the_definition() {
         let _lock = seed_lock();
@@ -952,9 +1055,10 @@ mod tests {
                     DendriteAlgorithm::Direct,
                     DendriteAlgorithm::Expanded,
                     DendriteAlgorithm::Fft,
+                    DendriteAlgorithm::Fused,
                     DendriteAlgorithm::Auto,
                 ] {
-                    if !fft_supported(&device) && alg == DendriteAlgorithm::Fft {
+                    if !runs_on(alg, &x) {
                         continue;
                     }
                     let got = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), 1, alg);
@@ -978,6 +1082,7 @@ mod tests {
                 DendriteAlgorithm::Direct,
                 DendriteAlgorithm::Expanded,
                 DendriteAlgorithm::Fft,
+                DendriteAlgorithm::Fused,
             ] {
                 let got = dendrite_conv(x.clone(), w.clone(), None, dilation, alg);
                 assert_close(
@@ -999,7 +1104,7 @@ mod tests {
     }
 
     #[test]
-    fn expanded_and_direct_have_the_same_gradients() {
+    fn every_path_has_the_direct_paths_gradients() {
         let _lock = seed_lock();
         for (name, device) in cpu_devices() {
             let device = device.autodiff();
@@ -1014,8 +1119,12 @@ mod tests {
                     (x.grad(&g).unwrap(), w.grad(&g).unwrap(), b.grad(&g).unwrap())
                 };
                 let (dx, dw, db) = grads(DendriteAlgorithm::Direct);
-                for alg in [DendriteAlgorithm::Expanded, DendriteAlgorithm::Fft] {
-                    if !fft_supported(&device) && alg == DendriteAlgorithm::Fft {
+                for alg in [
+                    DendriteAlgorithm::Expanded,
+                    DendriteAlgorithm::Fft,
+                    DendriteAlgorithm::Fused,
+                ] {
+                    if !runs_on(alg, &probe) {
                         continue;
                     }
                     let (ex, ew, eb) = grads(alg);
@@ -1025,6 +1134,31 @@ mod tests {
                     assert_close(eb, db.clone(), 1e-5, &what("bias"));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fused_populations_match_the_direct_path_forward_and_backward() {
+        // One channel in and out per neuron (the fused loop's lane layout, blocks of 256
+        // neurons): 5 neurons (one short block), 300 (a full block and a partial one).
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        for (n, dilation) in [(5, 1), (300, 2)] {
+            let xs = [2, n, 4, 3, 7];
+            let probe = uniform(xs, 70, &device);
+            let run = |alg| {
+                let x = uniform(xs, 71, &device).require_grad();
+                let w = uniform([n, 1, 3, 2, 4], 72, &device).require_grad();
+                let y = dendrite_conv(x.clone(), w.clone(), None, dilation, alg);
+                let g = (y.clone() * probe.clone()).sum().backward();
+                (y.inner(), x.grad(&g).unwrap(), w.grad(&g).unwrap())
+            };
+            let (y, dx, dw) = run(DendriteAlgorithm::Direct);
+            let (fy, fx, fw) = run(DendriteAlgorithm::Fused);
+            let what = |g: &str| format!("{n} neurons, dilation {dilation}: {g}");
+            assert_close(fy, y, 1e-5, &what("output"));
+            assert_close(fx, dx, 1e-5, &what("input gradient"));
+            assert_close(fw, dw, 1e-5, &what("weight gradient"));
         }
     }
 
@@ -1040,6 +1174,7 @@ mod tests {
             DendriteAlgorithm::Direct,
             DendriteAlgorithm::Expanded,
             DendriteAlgorithm::Fft,
+            DendriteAlgorithm::Fused,
         ] {
             let grouped = dendrite_conv(x.clone(), w.clone(), Some(b.clone()), 1, alg);
             for gi in 0..g {
@@ -1068,6 +1203,7 @@ mod tests {
             DendriteAlgorithm::Direct,
             DendriteAlgorithm::Expanded,
             DendriteAlgorithm::Fft,
+            DendriteAlgorithm::Fused,
         ] {
             let dendrites = DendritesConfig::new(4, 8, [3, 8, 5]).with_algorithm(alg).init(&device);
             let x = uniform([1, 32, 12], 1, &device);
@@ -1135,17 +1271,27 @@ mod tests {
         let fit_first = ([8, 2, 10, 5, 354], [4, 2, 3, 1, 16]);
         let fit_deeper = ([8, 8, 10, 5, 354], [8, 8, 3, 1, 16]);
         for ((x, w), dilation, backend, want) in [
-            (fit_first, 4, Backend::Flex, DendriteAlgorithm::Direct),
-            (fit_deeper, 4, Backend::Flex, DendriteAlgorithm::Direct),
-            (fit_first, 1, Backend::Flex, DendriteAlgorithm::Direct),
+            (fit_first, 4, Backend::Flex, DendriteAlgorithm::Fused),
+            (fit_deeper, 4, Backend::Flex, DendriteAlgorithm::Fused),
+            (fit_deeper, 4, Backend::NdArray, DendriteAlgorithm::Direct),
+            // 16 channels: the fused loop's planes are long, its multiply-adds scalar.
+            (
+                ([4, 16, 20, 20, 50], [16, 16, 3, 3, 5]),
+                1,
+                Backend::Flex,
+                DendriteAlgorithm::Direct,
+            ),
+            (fit_first, 1, Backend::Flex, DendriteAlgorithm::Fused),
+            (fit_first, 4, Backend::NdArray, DendriteAlgorithm::Direct),
         ]
         .into_iter()
         .chain(
             [
                 (purkinje, Backend::Flex, DendriteAlgorithm::Fft),
                 (purkinje, Backend::NdArray, DendriteAlgorithm::Expanded),
-                (granule_population, Backend::Flex, DendriteAlgorithm::Expanded),
-                (granule, Backend::Flex, DendriteAlgorithm::Expanded),
+                (granule_population, Backend::Flex, DendriteAlgorithm::Fused),
+                (granule_population, Backend::NdArray, DendriteAlgorithm::Expanded),
+                (granule, Backend::Flex, DendriteAlgorithm::Fused),
                 (pyramidal, Backend::Flex, DendriteAlgorithm::Fft),
             ]
             .map(|(s, b, a)| (s, 1, b, a)),

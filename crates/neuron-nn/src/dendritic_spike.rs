@@ -104,6 +104,14 @@ impl DendriticSpike {
 /// - output: the same
 pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
     let dims = x.dims();
+    window_max(x, window).expand(dims)
+}
+
+/// [`position_max`] before its broadcast: one value per dendrite (size 1 along positions) where
+/// the window sees the whole dendrite, so that what follows runs on a quarter of a granule
+/// cell's elements and reads no broadcast view.
+fn window_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
+    let dims = x.dims();
     let [b, c, p, d, t] = dims;
     match window {
         Some(w) if w < 2 * p - 1 => {
@@ -116,7 +124,7 @@ pub fn position_max(x: Tensor<5>, window: Option<usize>) -> Tensor<5> {
             max_pool2d(x.reshape([b * c, 1, p, d * t]), opts).reshape(dims)
         }
         // A window this wide sees the whole dendrite from every position.
-        _ => x.max_dim(2).expand(dims),
+        _ => x.max_dim(2),
     }
 }
 
@@ -137,7 +145,7 @@ pub fn dendritic_spike(
     window: Option<usize>,
 ) -> Tensor<5> {
     let channels = x.dims()[1];
-    let m = position_max(x.clone(), window);
+    let m = window_max(x.clone(), window); // broadcasts against x
     // One value per neuron, repeated over its channels.
     let per_channel = |p: Tensor<1>| {
         let n = p.dims()[0];

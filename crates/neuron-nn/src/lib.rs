@@ -41,6 +41,7 @@ pub mod backend;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;
+pub mod fused_conv;
 pub mod memory_soma;
 pub mod neuron;
 pub mod poisson_dropout;

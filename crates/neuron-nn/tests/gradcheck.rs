@@ -173,14 +173,15 @@ fn dendrites_on_every_path() {
         DendriteAlgorithm::Direct,
         DendriteAlgorithm::Expanded,
         DendriteAlgorithm::Fft,
+        DendriteAlgorithm::Fused,
     ] {
-        // ndarray has no Fourier transforms: the FFT path is checked on flex. flex's FFT is
+        // ndarray has no Fourier transforms nor the fused loop: those paths are checked on flex. flex's FFT is
         // f32-accurate even on f64 tensors (f32 twiddle tables, ~1e-7 relative), and a central
         // difference divides that rounding by the step; the function is linear in each
         // argument, so a step of 1 is exact and keeps the rounding far below the tolerance.
         let devices: Vec<_> = f64_devices()
             .into_iter()
-            .filter(|(name, _)| alg != DendriteAlgorithm::Fft || *name == "flex")
+            .filter(|(name, _)| !matches!(alg, DendriteAlgorithm::Fft | DendriteAlgorithm::Fused) || *name == "flex")
             .map(|(n, d)| {
                 (
                     n,
@@ -193,14 +194,15 @@ fn dendrites_on_every_path() {
                 )
             })
             .collect();
-        for dilation in [1, 2] {
+        // Two neurons (groups) of one channel each, as in a population, besides one neuron of two.
+        for (dilation, groups) in [(1, 1), (2, 1), (1, 2)] {
             check_on(
-                &format!("Dendrites {alg:?}, dilation {dilation}"),
-                vec![data(2 * 3 * 5 * 6, 4), data(2 * 2 * 2 * 5 * 3, 5), data(2, 6)],
+                &format!("Dendrites {alg:?}, dilation {dilation}, groups {groups}"),
+                vec![data(2 * 3 * 5 * 6, 4), data(2 * 2 / groups * 2 * 5 * 3, 5), data(2, 6)],
                 |a| {
                     let y = dendrite_conv(
                         a[0].clone().reshape([1, 2, 3, 5, 6]),
-                        a[1].clone().reshape([2, 2, 2, 5, 3]),
+                        a[1].clone().reshape([2, 2 / groups, 2, 5, 3]),
                         Some(a[2].clone()),
                         dilation,
                         alg,

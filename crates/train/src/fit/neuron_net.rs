@@ -97,9 +97,10 @@ pub struct NeuronNetConfig {
     /// the soma and the rates directly (models saved before the field existed load so).
     #[config(default = "None")]
     pub soma_memory: Option<SomaMemory>,
-    /// How the dendrite stages convolve. Default direct: their kernels have few taps (dilated),
-    /// where the direct path trains fastest on flex (docs/fit.md). `Auto` picks it too at the
-    /// training shape; naming it keeps whole-trial evaluation on the same arithmetic.
+    /// How the dendrite stages convolve. Default direct (burn's conv3d): every fit recorded in
+    /// docs/fit.md ran on it, and naming it keeps whole-trial evaluation on the same arithmetic.
+    /// On flex `Fused` (which `Auto` picks for a first stage) computes the same function faster
+    /// (docs/benchmarks.md), to rounding.
     #[config(default = "DendriteAlgorithm::Direct")]
     pub algorithm: DendriteAlgorithm,
 }
