@@ -204,6 +204,13 @@ mod host {
         g.group_channels == 1 && g.group_out() == 1 && g.groups() > 1
     }
 
+    /// `acc += a · x`.
+    fn axpy<T: Float>(acc: &mut [T], a: T, x: &[T]) {
+        for (o, &v) in acc.iter_mut().zip(x) {
+            *o = *o + a * v;
+        }
+    }
+
     /// The forward: one output plane per (batch, output channel).
     pub fn forward<T: Float + Send + Sync>(g: &Geometry, x: &[T], w: &[T]) -> Vec<T> {
         if depthwise(g) {
@@ -217,12 +224,7 @@ mod host {
             for c in 0..cg {
                 let xs = &x[first + c * plane..first + (c + 1) * plane];
                 let ws = &w[(o * cg + c) * taps..(o * cg + c + 1) * taps];
-                g.rows(|yo, xo, len, tap| {
-                    let wt = ws[tap];
-                    for (yv, &xv) in out[yo..yo + len].iter_mut().zip(&xs[xo..xo + len]) {
-                        *yv = *yv + wt * xv;
-                    }
-                });
+                g.rows(|yo, xo, len, tap| axpy(&mut out[yo..yo + len], ws[tap], &xs[xo..xo + len]));
             }
         });
         y
@@ -243,12 +245,7 @@ mod host {
                 for c in 0..cg {
                     let ws = &w[(o * cg + c) * taps..(o * cg + c + 1) * taps];
                     let xs = &mut out[c * plane..(c + 1) * plane];
-                    g.rows(|yo, xo, len, tap| {
-                        let wt = ws[tap];
-                        for (xv, &gv) in xs[xo..xo + len].iter_mut().zip(&gy[yo..yo + len]) {
-                            *xv = *xv + wt * gv;
-                        }
-                    });
+                    g.rows(|yo, xo, len, tap| axpy(&mut xs[xo..xo + len], ws[tap], &gy[yo..yo + len]));
                 }
             }
         });
@@ -342,42 +339,34 @@ mod lanes {
         }
     }
 
-    pub fn forward<T: Float + Send + Sync>(g: &Geometry, x: &[T], w: &[T]) -> Vec<T> {
+    /// Every run's `out[to] += w[tap] · src[from]`, block by block: from the input to the
+    /// output (the forward), or with `back` from the output's gradient to the input's.
+    fn spread<T: Float + Send + Sync>(g: &Geometry, src: &[T], w: &[T], back: bool) -> Vec<T> {
         let (n, plane, taps, lanes) = (g.channels, g.plane(), g.taps(), width(g.channels));
         let blocks = n.div_ceil(lanes);
-        let (xb, wb) = (to_lanes(x, g.batch, n, plane), to_lanes(w, 1, n, taps));
-        let mut yb = vec![T::zero(); xb.len()];
-        for_each_chunk(&mut yb, plane * lanes, |bc, out| {
-            let xs = &xb[bc * plane * lanes..(bc + 1) * plane * lanes];
+        let (sb, wb) = (to_lanes(src, g.batch, n, plane), to_lanes(w, 1, n, taps));
+        let mut ob = vec![T::zero(); sb.len()];
+        for_each_chunk(&mut ob, plane * lanes, |bc, out| {
+            let from_block = &sb[bc * plane * lanes..(bc + 1) * plane * lanes];
             let ws = &wb[bc % blocks * taps * lanes..(bc % blocks + 1) * taps * lanes];
             g.rows(|y, x, len, tap| {
+                let (to, from) = if back { (x, y) } else { (y, x) };
                 let wl = &ws[tap * lanes..(tap + 1) * lanes];
                 for k in 0..len {
                     let at = |o: usize| (o + k) * lanes..(o + k + 1) * lanes;
-                    fma(&mut out[at(y)], wl, &xs[at(x)]);
+                    fma(&mut out[at(to)], wl, &from_block[at(from)]);
                 }
             });
         });
-        from_lanes(&yb, g.batch, n, plane)
+        from_lanes(&ob, g.batch, n, plane)
+    }
+
+    pub fn forward<T: Float + Send + Sync>(g: &Geometry, x: &[T], w: &[T]) -> Vec<T> {
+        spread(g, x, w, false)
     }
 
     pub fn x_backward<T: Float + Send + Sync>(g: &Geometry, w: &[T], grad: &[T]) -> Vec<T> {
-        let (n, plane, taps, lanes) = (g.channels, g.plane(), g.taps(), width(g.channels));
-        let blocks = n.div_ceil(lanes);
-        let (gyb, wb) = (to_lanes(grad, g.batch, n, plane), to_lanes(w, 1, n, taps));
-        let mut gxb = vec![T::zero(); gyb.len()];
-        for_each_chunk(&mut gxb, plane * lanes, |bc, out| {
-            let gy = &gyb[bc * plane * lanes..(bc + 1) * plane * lanes];
-            let ws = &wb[bc % blocks * taps * lanes..(bc % blocks + 1) * taps * lanes];
-            g.rows(|y, x, len, tap| {
-                let wl = &ws[tap * lanes..(tap + 1) * lanes];
-                for k in 0..len {
-                    let at = |o: usize| (o + k) * lanes..(o + k + 1) * lanes;
-                    fma(&mut out[at(x)], wl, &gy[at(y)]);
-                }
-            });
-        });
-        from_lanes(&gxb, g.batch, n, plane)
+        spread(g, grad, w, true)
     }
 
     pub fn weight_backward<T: Float + Send + Sync>(g: &Geometry, x: &[T], grad: &[T]) -> Vec<T> {
