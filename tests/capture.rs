@@ -153,6 +153,7 @@ fn padding_aware_sees_the_direct_dendrite_paths_explicit_padding() {
     // Auto takes the fused loop here (flex's choice), recorded as the direct path's convolution:
     // its count is the loop's own multiply-adds, which are exactly the in-grid taps.
     assert_eq!(aware(DendriteAlgorithm::Auto), 2 * 10 * 12 * 15);
+    assert_eq!(aware(DendriteAlgorithm::Fused), 2 * 10 * 12 * 15);
     let plan = neuron_nn::dendrites::plan(
         [1, 1, 4, 4, 5],
         [1, 1, 3, 4, 5],

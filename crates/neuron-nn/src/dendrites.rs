@@ -54,7 +54,9 @@ pub enum DendriteAlgorithm {
     Fft,
     /// One loop over the kernel's taps reading the unpadded input in place, forward and
     /// backward ([`crate::fused_conv`], a backend extension): no padded copy, no im2col, no
-    /// per-group setup. For the small grouped kernels of a population. Flex only (f32, f64).
+    /// per-group setup. For the small grouped kernels of a population. Runs on flex (f32,
+    /// f64); the capture device records it as `Direct` (the same convolution, for counting);
+    /// elsewhere choosing it is an error.
     Fused,
 }
 
@@ -538,16 +540,17 @@ pub fn dendrite_conv(
 ) -> Tensor<5> {
     let mut resolved = algorithm.resolve(x.dims(), weight.dims(), dilation, &x.device());
     if resolved == DendriteAlgorithm::Fused && !fused_supported(&x) {
-        if algorithm != DendriteAlgorithm::Auto {
+        let backend = crate::backend::Backend::of(&x.device());
+        if algorithm != DendriteAlgorithm::Auto && backend != crate::backend::Backend::Capture {
             panic!(
                 "{NAME}: the Fused algorithm runs on flex with f32 or f64 tensors, not on {} with {:?}; \
                  use Auto, Direct or Expanded there",
-                crate::backend::Backend::of(&x.device()).name(),
+                backend.name(),
                 x.dtype()
             );
         }
-        // Auto chose it on flex's costs but cannot run it here (the capture device, a float
-        // type the loop lacks): the same convolution through burn's conv3d.
+        // The capture device records the same convolution through burn's conv3d (so a model
+        // configured for flex's loop is counted), as does Auto where the loop cannot run.
         resolved = DendriteAlgorithm::Direct;
     }
     if dilation > 1 && resolved == DendriteAlgorithm::Fft {
@@ -1363,6 +1366,26 @@ mod tests {
             serde_json::from_str::<DendritesConfig>(json).is_err(),
             "an unknown algorithm must not load"
         );
+    }
+
+    #[test]
+    fn an_explicit_fused_path_without_the_loop_is_an_error_and_auto_falls_back() {
+        let _lock = seed_lock();
+        for (name, device) in cpu_devices().into_iter().filter(|(n, _)| *n != "flex") {
+            let x = uniform([1, 1, 4, 4, 5], 80, &device);
+            let w = uniform([1, 1, 3, 4, 5], 81, &device);
+            let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                dendrite_conv(x.clone(), w.clone(), None, 1, DendriteAlgorithm::Fused)
+            }))
+            .unwrap_err();
+            let msg = panic.downcast_ref::<String>().unwrap();
+            assert!(
+                msg.starts_with("Dendrites: the Fused algorithm runs on flex") && msg.contains(name),
+                "{msg}"
+            );
+            let auto = dendrite_conv(x.clone(), w.clone(), None, 1, DendriteAlgorithm::Auto);
+            assert_close(auto, reference(&x, &w, None, 1), 1e-5, name);
+        }
     }
 
     #[test]
