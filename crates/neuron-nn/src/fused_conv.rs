@@ -73,6 +73,12 @@ pub trait DendriteConvOps: Backend {
 /// assert!(gap < 1e-5);
 /// ```
 pub fn fused_dendrite_conv(x: Tensor<5>, weight: Tensor<5>, dilation: usize) -> Tensor<5> {
+    assert!(
+        fused_supported(&x),
+        "fused dendrite conv: runs on flex with f32 or f64 tensors, not on {} with {:?}",
+        crate::backend::Backend::of(&x.device()).name(),
+        x.dtype()
+    );
     Tensor::from_dispatch(<burn::backend::Dispatch as DendriteConvOps>::fused_dendrite_conv(
         x.into_dispatch(),
         weight.into_dispatch(),
@@ -182,8 +188,7 @@ fn inside(k: usize, pad: usize, n: usize) -> core::ops::Range<usize> {
     lo..hi.max(lo)
 }
 
-/// Runs `work(index, chunk)` over the `chunk`-sized pieces of `out`, in parallel where rayon is
-/// compiled in.
+/// Runs `work(index, chunk)` over the `chunk`-sized pieces of `out`, in parallel (rayon).
 #[cfg(feature = "flex")]
 fn for_each_chunk<T: Send>(out: &mut [T], chunk: usize, work: impl Fn(usize, &mut [T]) + Sync + Send) {
     use rayon::prelude::*;
