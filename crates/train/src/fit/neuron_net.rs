@@ -99,7 +99,7 @@ pub struct NeuronNetConfig {
     pub soma_memory: Option<SomaMemory>,
     /// How the dendrite stages convolve. Default direct (burn's conv3d): every fit recorded in
     /// docs/fit.md ran on it, and naming it keeps whole-trial evaluation on the same arithmetic.
-    /// On flex `Fused` (which `Auto` picks for both stages) computes the same function faster
+    /// On flex `Fused` (which `Auto` picks on the fit stages timed there) computes the same function faster
     /// (docs/benchmarks.md), to rounding.
     #[config(default = "DendriteAlgorithm::Direct")]
     pub algorithm: DendriteAlgorithm,
