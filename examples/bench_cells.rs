@@ -44,6 +44,7 @@ fn count(build: impl Fn(&burn::tensor::Device) -> Population, input: [usize; 3])
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("bench_cells");
     let reps = cli.reps as usize;
@@ -85,7 +86,7 @@ fn bench_cells(algorithm: DendriteAlgorithm, reps: usize, mm_rate: f64, bandwidt
     let mut purkinje = NeuronConfig::purkinje();
     purkinje.dendrites.algorithm = algorithm;
     let path = purkinje.init(device).dendrites.plan(1, 5, device);
-    println!("Purkinje dendrites ({algorithm:?}): {}", path.reason);
+    println!("Purkinje dendrites ({algorithm:?}): {path}");
     let (flops, flops_train) = count(|d| purkinje.init(d), [1, 100_000, 5]);
     let cell = purkinje.init(device).valid();
     let x = Tensor::<3>::random([1, 100_000, 5], Distribution::Default, device);
@@ -113,7 +114,7 @@ fn bench_cells(algorithm: DendriteAlgorithm, reps: usize, mm_rate: f64, bandwidt
     granule_cell.dendrites.algorithm = algorithm;
     let granule = PopulationConfig::new(granule_cell, cells);
     let path = granule.init(device).dendrites.plan(1, 5, device);
-    println!("granule dendrites ({algorithm:?}): {}", path.reason);
+    println!("granule dendrites ({algorithm:?}): {path}");
     let (flops, flops_bwd) = count(|d| granule.init(d), [1, 4 * cells, 5]);
     let init = std::time::Instant::now();
     let population = granule.init(device).valid();

@@ -7,6 +7,8 @@
 //!     [--rate 200] [--time-steps 5] [--doubling 1.8,3]
 //! ```
 
+mod common;
+
 use clap::{Parser, ValueEnum};
 use neuron_convnet::brain::{Census, estimate};
 use neuron_nn::DendriteAlgorithm;
@@ -53,6 +55,7 @@ enum Path {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let mut census = Census::essay();
     census.dendrite_algorithm = match cli.dendrite_algorithm {

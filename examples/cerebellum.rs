@@ -17,13 +17,16 @@ use std::path::PathBuf;
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::AdamConfig;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::Parser;
 use common::Backend;
-use neuron_nn::*;
+use neuron_nn::{
+    AxonConfig, DendriteAlgorithm, DendritesConfig, NeuronConfig, Population, PopulationConfig, SynapseMode,
+    SynapsesConfig,
+};
 use serde::{Deserialize, Serialize};
-use train::{load_checkpoint, save_checkpoint};
+use train::{Run, RunError, Schedule, Step};
 
 /// The circuit's shape: how many cells of each kind, and the time window.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +39,14 @@ pub struct CircuitConfig {
     pub time: usize,
     /// Adam learning rate.
     pub learning_rate: f64,
+    /// The granule and Purkinje layers' dendrite paths, fixed when a run starts (`Auto`
+    /// resolved on that machine), so a resumed run computes what it started with.
+    #[serde(default = "auto_paths")]
+    pub dendrite_paths: [DendriteAlgorithm; 2],
+}
+
+fn auto_paths() -> [DendriteAlgorithm; 2] {
+    [DendriteAlgorithm::Auto; 2]
 }
 
 impl Default for CircuitConfig {
@@ -45,6 +56,7 @@ impl Default for CircuitConfig {
             purkinje_cells: 4,
             time: 16,
             learning_rate: 3e-3,
+            dendrite_paths: auto_paths(),
         }
     }
 }
@@ -61,9 +73,11 @@ impl CircuitConfig {
     fn granule(&self) -> NeuronConfig {
         // One parallel fibre per granule cell here (the essay's ~100 synapses onto Purkinje
         // cells are what one fibre makes along many Purkinje cells).
+        let granule = NeuronConfig::granule();
         NeuronConfig {
             axon: AxonConfig::new(1),
-            ..NeuronConfig::granule()
+            dendrites: granule.dendrites.clone().with_algorithm(self.dendrite_paths[0]),
+            ..granule
         }
     }
 
@@ -75,10 +89,27 @@ impl CircuitConfig {
         NeuronConfig {
             name: "purkinje-like".into(),
             synapses: SynapsesConfig::new(sites, sites).with_mode(SynapseMode::OneToOne),
-            dendrites: DendritesConfig::new(sites / dendrites, dendrites, [3, dendrites, 5]),
+            dendrites: DendritesConfig::new(sites / dendrites, dendrites, [3, dendrites, 5])
+                .with_algorithm(self.dendrite_paths[1]),
             axon: AxonConfig::new(1),
             ..NeuronConfig::purkinje()
         }
+    }
+
+    /// The same circuit with each layer's dendrites on the path it takes for a training batch
+    /// on `device`.
+    pub fn with_paths(mut self, device: &Device) -> Self {
+        let path = |cell: NeuronConfig, neurons: usize| {
+            cell.dendrites
+                .with_neurons(neurons)
+                .path(BATCH, self.time, device)
+                .unwrap_or_else(|e| fail(e))
+        };
+        self.dendrite_paths = [
+            path(self.granule(), self.granule_cells),
+            path(self.purkinje(), self.purkinje_cells),
+        ];
+        self
     }
 
     /// Builds the circuit.
@@ -123,33 +154,42 @@ fn mse(a: Tensor<2>, b: Tensor<2>) -> f64 {
     (a - b).square().mean().into_scalar::<f64>()
 }
 
-/// Runs the Adam steps numbered `steps`, reseeding per step so a resumed run draws the same
-/// batches as an uninterrupted one. Returns the last training loss.
+/// Samples per training batch.
+const BATCH: usize = 32;
+
+/// Trains `run` until step `until` on the training loop, reseeding the device per step so a
+/// resumed run draws the same batches as an uninterrupted one; `report(step, loss)` after each.
 pub fn train(
     config: &CircuitConfig,
-    mut model: Cerebellum,
-    mut optim: ModuleOptimizer,
-    steps: std::ops::Range<u64>,
+    run: Run<Cerebellum, f64>,
+    until: u64,
     seed: u64,
     device: &Device,
     mut report: impl FnMut(u64, f64),
-) -> (Cerebellum, ModuleOptimizer) {
-    for s in steps {
-        device.seed(seed.wrapping_mul(1_000_003).wrapping_add(s));
-        let (x, y) = task(32, config.time, device);
-        let loss = (model.forward(x) - y).square().mean();
-        let value = loss.clone().into_scalar::<f64>();
-        if !value.is_finite() {
-            panic!(
-                "cerebellum: loss is {value} at step {s} (learning rate {})",
-                config.learning_rate
-            );
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(config.learning_rate, model, grads);
-        report(s + 1, value);
-    }
-    (model, optim)
+) -> Result<Run<Cerebellum, f64>, RunError> {
+    let schedule = Schedule {
+        steps: u64::MAX,
+        learning_rate: config.learning_rate,
+        final_learning_rate: config.learning_rate,
+    };
+    run.train(
+        &schedule,
+        until,
+        None,
+        |model: &Cerebellum, s, _lr, _history: &[f64]| {
+            device.seed(seed.wrapping_mul(1_000_003).wrapping_add(s));
+            let (x, y) = task(BATCH, config.time, device);
+            let loss = (model.forward(x) - y).square().mean();
+            let value = loss.clone().into_scalar::<f64>();
+            Ok::<_, RunError>(Step {
+                loss,
+                value,
+                record: value,
+            })
+        },
+        |_, _| Ok(()),
+        |run| report(run.step, *run.history.last().expect("a step was recorded")),
+    )
 }
 
 /// Train a granule → Purkinje → readout circuit on a delayed coincidence task.
@@ -179,42 +219,46 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let (steps, seed) = (cli.steps, cli.seed);
     let device = cli.device.device_or_exit("cerebellum").autodiff();
 
     let started = std::time::Instant::now();
-    let (config, model, optim, step) = match &cli.resume {
+    let (config, run) = match &cli.resume {
         Some(path) => {
-            let c = load_checkpoint(path, |c: &CircuitConfig| c.init(&device), AdamConfig::new().init())
+            let (config, run) = Run::load(path, |c: &CircuitConfig| Ok(c.init(&device)), AdamConfig::new().init())
                 .unwrap_or_else(|e| fail(e));
-            println!("resumed {} at step {}", path.display(), c.step);
-            (c.config, c.module, c.optimizer, c.step)
+            println!("resumed {} at step {}", path.display(), run.step);
+            (config, run)
         }
         None => {
+            let config = CircuitConfig::default().with_paths(&device);
             device.seed(seed);
-            let config = CircuitConfig::default();
             let model = config.init(&device);
-            (config, model, AdamConfig::new().init(), 0)
+            (config, Run::new(model, AdamConfig::new().init()))
         }
     };
     println!(
-        "cerebellum: {} granule cells → {} Purkinje-like cells → readout; {} parameters",
+        "cerebellum: {} granule cells → {} Purkinje-like cells → readout; {} parameters; dendrites on {:?}",
         config.granule_cells,
         config.purkinje_cells,
-        model.num_params()
+        run.model.num_params(),
+        config.dendrite_paths
     );
+    let until = run.step + steps;
     let mut window = Vec::new();
-    let (model, optim) = train(&config, model, optim, step..step + steps, seed, &device, |s, loss| {
+    let run = train(&config, run, until, seed, &device, |s, loss| {
         window.push(loss);
-        if s % 25 == 0 || s == step + steps {
+        if s % 25 == 0 || s == until {
             println!(
                 "step {s:>5}  training loss {:.4}",
                 window.iter().sum::<f64>() / window.len() as f64
             );
             window.clear();
         }
-    });
+    })
+    .unwrap_or_else(|e| fail(e));
 
     // Held out: fresh samples, evaluation mode (no dropout, expected spike counts).
     device.seed(seed.wrapping_add(0xE7A1));
@@ -222,7 +266,7 @@ fn main() {
     let (x, y) = task(512, config.time, &eval_device);
     // In chunks of 128: the whole batch at once needs a 480 MB buffer, more than some wgpu
     // adapters allow in one allocation (Mesa's software Vulkan).
-    let evaluated = model.valid();
+    let evaluated = run.model.valid();
     let predicted = Tensor::cat(
         (0..4)
             .map(|i| evaluated.forward(x.clone().narrow(0, 128 * i, 128)))
@@ -237,11 +281,11 @@ fn main() {
     );
     println!("{:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = &cli.save {
-        save_checkpoint(path, &config, step + steps, &model, &optim).unwrap_or_else(|e| fail(e));
+        run.save(path, &config).unwrap_or_else(|e| fail(e));
         println!(
             "saved {} (config, weights, Adam state, step {})",
             path.display(),
-            step + steps
+            run.step
         );
     }
 }
@@ -251,61 +295,54 @@ mod tests {
     use super::*;
     use test_support::{seed_lock, values};
 
-    fn small() -> CircuitConfig {
+    fn small(device: &Device) -> CircuitConfig {
         CircuitConfig {
             granule_cells: 32,
             purkinje_cells: 2,
             time: 8,
             learning_rate: 1e-2,
+            dendrite_paths: auto_paths(),
         }
+        .with_paths(device)
     }
 
     #[test]
     fn training_resumed_from_a_checkpoint_equals_training_straight_through() {
         let _lock = seed_lock();
         let device = Device::flex().autodiff();
-        let config = small();
+        let config = small(&device);
+        assert!(!config.dendrite_paths.contains(&DendriteAlgorithm::Auto));
         device.seed(3);
         let start = config.init(&device);
         // Parameters initialise lazily, drawing from the device's RNG at first use: run one
         // forward so both branches start from the same drawn weights and the same RNG use.
         let _ = start.forward(Tensor::<3>::zeros([1, 4, config.time], &device));
+        let fresh = || Run::new(start.clone(), AdamConfig::new().init());
+        let mut losses = Vec::new();
+        let straight = train(&config, fresh(), 6, 7, &device, |_, l| losses.push(l)).unwrap();
+        assert_eq!(straight.history, losses);
 
-        let (straight, _) = train(
-            &config,
-            start.clone(),
-            AdamConfig::new().init(),
-            0..6,
-            7,
-            &device,
-            |_, _| {},
-        );
-
-        let (half, optim) = train(&config, start, AdamConfig::new().init(), 0..3, 7, &device, |_, _| {});
+        let half = train(&config, fresh(), 3, 7, &device, |_, _| {}).unwrap();
         let path = std::env::temp_dir().join(format!("cerebellum-{}.nnn", std::process::id()));
-        save_checkpoint(&path, &config, 3, &half, &optim).unwrap();
-        let c = load_checkpoint(&path, |c: &CircuitConfig| c.init(&device), AdamConfig::new().init()).unwrap();
-        assert_eq!(c.step, 3);
+        half.save(&path, &config).unwrap();
+        let (saved, loaded) =
+            Run::<Cerebellum, f64>::load(&path, |c: &CircuitConfig| Ok(c.init(&device)), AdamConfig::new().init())
+                .unwrap();
+        assert_eq!((loaded.step, saved.dendrite_paths), (3, config.dendrite_paths));
         device.seed(99);
         let x = Tensor::<3>::random([4, 4, 8], Distribution::Bernoulli(0.4), &device.clone().inner());
         assert_eq!(
-            values(c.module.valid().forward(x.clone())),
-            values(half.valid().forward(x.clone())),
+            values(loaded.model.valid().forward(x.clone())),
+            values(half.model.valid().forward(x.clone())),
             "the loaded circuit computes what was saved"
         );
-        let (resumed, _) = train(
-            &c.config,
-            c.module,
-            c.optimizer,
-            c.step..c.step + 3,
-            7,
-            &device,
-            |_, _| {},
-        );
+        let resumed = train(&saved, loaded, 6, 7, &device, |_, _| {}).unwrap();
+        assert_eq!(resumed.history, straight.history);
         assert_eq!(
-            values(resumed.valid().forward(x.clone())),
-            values(straight.valid().forward(x)),
+            values(resumed.model.valid().forward(x.clone())),
+            values(straight.model.valid().forward(x)),
             "3 steps + save + load + 3 steps must equal 6 steps (Adam state and step travel)"
         );
+        std::fs::remove_file(path).unwrap();
     }
 }

@@ -3,13 +3,20 @@
 //!
 //! ```text
 //! cargo run --release --example count_flops -- --model granule|purkinje|pyramidal \
-//!     [--population N] [--convention torch|macs|full|padding-aware] [--json]
+//!     [--population N] [--convention torch|macs|full|padding-aware] \
+//!     [--algorithm auto|direct|expanded|fft|fused] [--json]
 //! ```
+//!
+//! `--algorithm direct` counts the essay's dense convolution (5.0e10 for the Purkinje cell);
+//! `auto` counts the path the dendrites' plan takes on this machine (the FFT there).
+
+mod common;
 
 use std::time::Instant;
 
 use burn::tensor::Tensor;
 use clap::{Parser, ValueEnum};
+use common::DendritePath;
 use flop_count::{Convention, capture};
 use neuron_nn::{NeuronConfig, PopulationConfig};
 
@@ -26,6 +33,9 @@ struct Cli {
     /// What counts and how.
     #[arg(long, value_enum, default_value_t = Conv::Torch)]
     convention: Conv,
+    /// The dendrites' path: `auto` counts what the plan takes (docs/benchmarks.md).
+    #[arg(long, value_enum, default_value_t = DendritePath::Auto)]
+    algorithm: DendritePath,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -51,8 +61,9 @@ enum Conv {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
-    let (model, config) = match cli.model {
+    let (model, mut config) = match cli.model {
         Model::Granule => ("granule", NeuronConfig::granule()),
         Model::Purkinje => ("purkinje", NeuronConfig::purkinje()),
         Model::Pyramidal => ("pyramidal", NeuronConfig::pyramidal()),
@@ -62,6 +73,13 @@ fn main() {
         Conv::Macs => Convention::macs(),
         Conv::Full => Convention::full(),
         Conv::PaddingAware => Convention::padding_aware(),
+    };
+    config.dendrites.algorithm = match cli.algorithm.algorithms().as_slice() {
+        [one] => *one,
+        _ => {
+            eprintln!("count_flops: --algorithm takes one path (auto, direct, expanded, fft or fused), not all");
+            std::process::exit(2)
+        }
     };
     let population = cli.population.map(|n| n as usize);
     let steps = 5; // one window: the essay's 5 time steps
@@ -96,6 +114,8 @@ fn main() {
         json["model"] = model.into();
         json["population"] = population.unwrap_or(1).into();
         json["time_steps"] = steps.into();
+        json["dendrite_algorithm"] = format!("{:?}", config.dendrites.algorithm).into();
+        json["convention_text"] = convention.to_string().into();
         json["forward_flops"] = json["forward"].clone();
         json["backward_params_flops"] = json["backward_params"].clone();
         json["backward_params_and_input_flops"] = json["backward_params_and_input"].clone();
@@ -103,9 +123,9 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&json).expect("json"));
     } else {
         println!(
-            "{model}{} , one window of {steps} steps, {:?}",
+            "{model}{}, one window of {steps} steps, dendrites on {:?}: {convention}",
             population.map_or(String::new(), |n| format!(" × {n}")),
-            convention
+            config.dendrites.algorithm
         );
         print!("{}", report.to_table());
         println!(

@@ -3,7 +3,8 @@
 //! voltage every millisecond: the library's neuron (synapses on a dendrite grid, `Dendrites`,
 //! `DendriticSpike`, `Summation`, `Soma`), a temporal convnet and the linear-nonlinear floor.
 //! Each is scored on held-out trials (spike AUC, TPR at 1 % FPR, voltage RMSE and explained
-//! variance) against its forward FLOPs per simulated ms, counted by `flop-count`.
+//! variance) against its forward FLOPs per simulated ms, counted by `flop-count`. The run itself
+//! is the `fit` crate's ([`fit::run_sweep`]); this is its command line.
 //!
 //! ```text
 //! cargo run --release --example fit_neuron                     # default: one size per family (≈ 5 min)
@@ -18,14 +19,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use biophys::{CellConfig, Simulator, Trial};
 use clap::Parser;
 use common::Backend;
+use fit::{Family, FitProgress, FitResult, Observer, Size, SweepConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use train::fit::{
-    self, DataConfig, Dataset, Family, FitConfig, FitError, FitModel, FitReport, FitResult, FitSession, Prediction,
-    TrialData,
-};
 
 /// Fit the library's neuron and two baselines to a biophysical cell; score them against FLOPs.
 #[derive(Parser, Debug)]
@@ -43,13 +40,11 @@ struct Cli {
     /// Families to fit [default: all three].
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
-    /// Sizes to fit, by label (neuron 1, 4-1, 8-8-1, 4-1+r4, 8-8-1+r8, 4-1+x, 4-1+h, 4-4+m,
-    /// 4-4+m40, 4-4+m80; tcn 2x8, 3x32, 5x64; ln k20, k40, k80) [default: neuron 4-1, tcn 3x32, ln k80;
-    /// every size with --sweep].
-    #[arg(long, value_delimiter = ',')]
-    size: Vec<String>,
-    /// Every size of each family (10 neuron, 3 tcn, 3 ln), on the NMDA cell and the AMPA-only
-    /// control, 1000 steps each (about 4.5 hours on 2 cores; docs/fit.md).
+    /// Sizes to fit, by label [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep].
+    #[arg(long, value_delimiter = ',', long_help = size_help())]
+    size: Vec<Size>,
+    /// Every size of each family, on the NMDA cell and the AMPA-only control, 1000 steps each
+    /// (about 4.5 hours on 2 cores; docs/fit.md).
     #[arg(long)]
     sweep: bool,
     /// Adam steps per model [default: 400 neuron, 300 tcn and ln; 1000 each with --sweep].
@@ -87,190 +82,137 @@ struct Cli {
     model: Option<PathBuf>,
 }
 
+/// The sizes, from the one table the parser reads.
+fn size_help() -> String {
+    format!(
+        "Sizes to fit, by label: {} [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep]",
+        Size::labels()
+    )
+}
+
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("fit_neuron: {msg}");
     std::process::exit(1)
 }
 
-/// Steps that keep the default run near 5 minutes on 2 cores (the neuron's step costs about
-/// twice the others' on flex, docs/fit.md); the sweep trains every model 1000 steps.
-fn default_steps(family: Family, sweep: bool) -> u64 {
-    match (sweep, family) {
-        (true, _) => 1000,
-        (false, Family::Neuron) => 400,
-        (false, _) => 300,
+/// Progress bars on stderr (hidden with --json), a line per fitted model.
+struct Bars {
+    json: bool,
+    bar: ProgressBar,
+}
+
+impl Bars {
+    fn start(&mut self, len: u64, template: &str) {
+        self.bar = if self.json {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(len).with_style(
+                ProgressStyle::with_template(template)
+                    .expect("template")
+                    .progress_chars("#>."),
+            )
+        };
     }
 }
 
-fn bar(len: u64, template: &str, json: bool) -> ProgressBar {
-    if json {
-        return ProgressBar::hidden();
+impl Observer for Bars {
+    fn data(&mut self, cell: &str, done: usize, total: usize) {
+        if self.bar.length() != Some(total as u64) {
+            self.start(
+                total as u64,
+                &format!("[{{bar:30}}] {cell} trials {{pos}}/{{len}} (simulating the missing ones) {{elapsed}}"),
+            );
+        }
+        self.bar.set_position(done as u64);
     }
-    ProgressBar::new(len).with_style(
-        ProgressStyle::with_template(template)
-            .expect("template")
-            .progress_chars("#>."),
-    )
+
+    fn simulated(&mut self, config: &fit::DataConfig, simulated: usize) {
+        self.bar.finish_and_clear();
+        if !self.json && simulated > 0 {
+            eprintln!(
+                "simulated {simulated} trials of {} ({} s each) into {}",
+                config.cell.name,
+                config.seconds,
+                config.cache.display()
+            );
+        }
+    }
+
+    fn fitting(&mut self, name: &str, step: u64, steps: u64) {
+        self.start(
+            steps,
+            &format!("[{{bar:30}}] {name} step {{pos}}/{{len}} {{msg}} {{elapsed}}/{{duration}}"),
+        );
+        self.bar.set_position(step);
+    }
+
+    fn step(&mut self, p: &FitProgress) {
+        self.bar.set_position(p.step);
+        self.bar
+            .set_message(format!("spike {:.4} voltage {:.3}", p.loss.spike, p.loss.voltage));
+    }
+
+    fn fitted(&mut self, name: &str, result: Option<&FitResult>) {
+        match result {
+            None => self.bar.abandon(),
+            Some(r) => {
+                self.bar.finish_and_clear();
+                if !self.json {
+                    let s = &r.scores;
+                    eprintln!(
+                        "{name}: AUC {:.4}, TPR@1%FPR {:.3}, V RMSE {:.2} mV, V EV {:.1} %, {:.3e} FLOPs/ms, {} params",
+                        s.auc,
+                        s.tpr_at_1pct_fpr,
+                        s.voltage_rmse_mv,
+                        100.0 * s.voltage_explained_variance,
+                        r.flops_per_ms,
+                        r.params
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("fit_neuron");
     if let (Some(file), Some(model)) = (&cli.eval, &cli.model) {
         return eval(file, model, &device, cli.json);
     }
     let started = Instant::now();
-    let out = cli.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if cli.sweep {
-            "target/fit_neuron-sweep"
-        } else {
-            "target/fit_neuron"
-        })
-    });
-    for dir in ["checkpoints", "models"] {
-        let d = out.join(dir);
-        std::fs::create_dir_all(&d).unwrap_or_else(|e| fail(format!("cannot create {}: {e}", d.display())));
-    }
-    for label in &cli.size {
-        let known = families_or_all(&cli.family)
-            .iter()
-            .any(|&f| fit::sizes(f, 1, 1).iter().any(|s| &s.label == label));
-        if !known {
-            let sizes: Vec<String> = families_or_all(&cli.family)
-                .iter()
-                .map(|&f| {
-                    let labels: Vec<String> = fit::sizes(f, 1, 1).into_iter().map(|s| s.label).collect();
-                    format!("{} {}", f.name(), labels.join(", "))
-                })
-                .collect();
-            fail(format!(
-                "no size `{label}` in the families asked for; sizes: {}",
-                sizes.join("; ")
-            ));
-        }
-    }
-    let cells = if cli.sweep {
-        vec![CellConfig::bs4(), CellConfig::bs4_ampa_only()]
+    let default_out = if cli.sweep {
+        "target/fit_neuron-sweep"
     } else {
-        vec![CellConfig::bs4()]
+        "target/fit_neuron"
     };
-    let families = families_or_all(&cli.family);
-    let mut report = FitReport {
-        results: Vec::new(),
-        simulator_flops_per_ms: Vec::new(),
-        data: String::new(),
-        device: cli.device.name().into(),
+    let out = cli.out.clone().unwrap_or_else(|| default_out.into());
+    let base = if cli.sweep {
+        SweepConfig::sweep(&out, &cli.cache)
+    } else {
+        SweepConfig::new(&out, &cli.cache)
     };
-    let mut traces: Vec<(Family, Prediction)> = Vec::new();
-    let mut trace_trial: Option<TrialData> = None;
-    for cell in cells {
-        let mut config = DataConfig::standard(cell.clone(), &cli.cache);
-        config.train_seeds = (1..=cli.train_trials).collect();
-        let data = load_data(&config, cli.json);
-        report.data = format!(
-            "training seeds {:?}, held-out seeds {:?}, {} s each",
-            config.train_seeds, config.test_seeds, config.seconds
-        );
-        let synapses = &data.train[0].synapses;
-        let sim = Simulator::new(&cell, synapses, &config.sim).unwrap_or_else(|e| fail(e));
-        let events: f64 = data
-            .train
-            .iter()
-            .map(|t| t.raster.bits.iter().filter(|b| **b).count() as f64)
-            .sum::<f64>()
-            / data.train.iter().map(|t| t.ms() as f64).sum::<f64>();
-        report
-            .simulator_flops_per_ms
-            .push((cell.name.clone(), sim.flops_per_ms(events)));
-        for &family in &families {
-            let sizes = fit::sizes(family, synapses.len(), cell.dendrites());
-            let chosen: Vec<_> = if !cli.size.is_empty() {
-                sizes.into_iter().filter(|s| cli.size.contains(&s.label)).collect()
-            } else if cli.sweep {
-                sizes
-            } else {
-                sizes
-                    .into_iter()
-                    .filter(|s| s.label == fit::default_size(family))
-                    .collect()
-            };
-            // The held-out trace shows the family's default size, or its first one fitted.
-            let traced = chosen
-                .iter()
-                .find(|s| s.label == fit::default_size(family))
-                .or(chosen.first())
-                .map(|s| s.label.clone());
-            for size in chosen {
-                let name = format!("{}-{}-{}", cell.name, family.name(), size.label);
-                let steps = cli.steps.unwrap_or(default_steps(family, cli.sweep));
-                let base = FitConfig::new(size.model.clone());
-                let lr = cli.lr.unwrap_or(base.learning_rate);
-                let fit_config = base
-                    .clone()
-                    .with_steps(steps)
-                    .with_seed(cli.seed)
-                    .with_batch(cli.batch.unwrap_or(base.batch))
-                    .with_window(cli.window.unwrap_or(base.window))
-                    .with_learning_rate(lr)
-                    .with_final_learning_rate(lr / 10.0);
-                let (trained, model, header) = fit_one(&cli, &out, &name, fit_config, &data, &device);
-                let (scores, predictions) =
-                    fit::score(&model, &header, &data.test, &device).unwrap_or_else(|e| fail(e));
-                if cell.name == "bs4" && traced.as_ref() == Some(&size.label) {
-                    trace_trial.get_or_insert_with(|| data.test[0].clone());
-                    traces.push((family, predictions[0].clone()));
-                }
-                let flops = fit::flops_per_ms(&model, synapses.len());
-                let result = FitResult {
-                    cell: cell.name.clone(),
-                    family,
-                    size: size.label.clone(),
-                    model: size.model.clone(),
-                    params: burn::module::Module::num_params(&model),
-                    flops_per_ms: flops.torch,
-                    all_ops_flops_per_ms: flops.all_ops,
-                    reach_ms: size.model.reach(),
-                    steps: trained.0,
-                    train_seconds: trained.1,
-                    scores,
-                };
-                if !cli.json {
-                    eprintln!(
-                        "{name}: AUC {:.4}, TPR@1%FPR {:.3}, V RMSE {:.2} mV, V EV {:.1} %, {:.3e} FLOPs/ms, {} params",
-                        scores.auc,
-                        scores.tpr_at_1pct_fpr,
-                        scores.voltage_rmse_mv,
-                        100.0 * scores.voltage_explained_variance,
-                        result.flops_per_ms,
-                        result.params
-                    );
-                }
-                report.results.push(result);
-            }
-        }
-    }
-    let out = &out;
-    let write = |name: &str, r: std::io::Result<()>| {
-        r.unwrap_or_else(|e| fail(format!("cannot write {}: {e}", out.join(name).display())))
+    let config = SweepConfig {
+        train_trials: cli.train_trials,
+        families: cli.family.clone(),
+        sizes: cli.size.clone(),
+        steps: cli.steps,
+        batch: cli.batch,
+        window: cli.window,
+        learning_rate: cli.lr,
+        seed: cli.seed,
+        resume: cli.resume,
+        stop_after: cli.stop_after,
+        ..base
     };
-    let json = serde_json::to_string_pretty(&report).expect("report serialises");
-    write(
-        "report.json",
-        train::write_atomic(&out.join("report.json"), json.as_bytes()),
-    );
-    write(
-        "pareto.svg",
-        fit::plot::pareto(out.join("pareto.svg"), &report.results, &report.simulator_flops_per_ms),
-    );
-    if let Some(trial) = &trace_trial {
-        let p: Vec<(Family, &Prediction)> = traces.iter().map(|(f, p)| (*f, p)).collect();
-        write(
-            "traces.svg",
-            fit::plot::traces(out.join("traces.svg"), trial, &p, 2000, 1500),
-        );
-    }
+    let mut bars = Bars {
+        json: cli.json,
+        bar: ProgressBar::hidden(),
+    };
+    let report = fit::run_sweep(&config, &device, &mut bars).unwrap_or_else(|e| fail(e));
     if cli.json {
-        println!("{json}");
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
         return;
     }
     print!("{}", report.to_table());
@@ -281,115 +223,30 @@ fn main() {
     );
 }
 
-/// The families asked for, or all three.
-fn families_or_all(asked: &[Family]) -> Vec<Family> {
-    if asked.is_empty() {
-        Family::ALL.to_vec()
-    } else {
-        asked.to_vec()
-    }
-}
-
-/// The cell's trials, simulating (and caching) what is missing.
-fn load_data(config: &DataConfig, json: bool) -> Dataset {
-    let total = config.train_seeds.len() + config.test_seeds.len();
-    let b = bar(
-        total as u64,
-        &format!(
-            "[{{bar:30}}] {} trials {{pos}}/{{len}} (simulating the missing ones) {{elapsed}}",
-            config.cell.name
-        ),
-        json,
-    );
-    let data = fit::load_or_simulate(config, |done, _| b.set_position(done as u64)).unwrap_or_else(|e| fail(e));
-    b.finish_and_clear();
-    if !json && data.simulated > 0 {
-        eprintln!(
-            "simulated {} trials of {} ({} s each) into {}",
-            data.simulated,
-            config.cell.name,
-            config.seconds,
-            config.cache.display()
-        );
-    }
-    data
-}
-
-/// Trains (or resumes) one model and saves it; returns (steps done, seconds of training in all),
-/// the inference model and its header.
-fn fit_one(
-    cli: &Cli,
-    out: &Path,
-    name: &str,
-    config: FitConfig,
-    data: &Dataset,
-    device: &burn::tensor::Device,
-) -> ((u64, f64), FitModel, fit::ModelHeader) {
-    let checkpoint = out.join("checkpoints").join(format!("{name}.ckpt"));
-    let session = if cli.resume && checkpoint.exists() {
-        let s = FitSession::resume(&checkpoint, data, device).unwrap_or_else(|e| fail(e));
-        if s.config != config {
-            fail(format!(
-                "checkpoint {} holds another config than this run's; delete it or run without --resume",
-                checkpoint.display()
-            ));
-        }
-        s
-    } else {
-        FitSession::new(config.clone(), data, device).unwrap_or_else(|e| fail(e))
-    };
-    let b = bar(
-        config.steps,
-        &format!("[{{bar:30}}] {name} step {{pos}}/{{len}} {{msg}} {{elapsed}}/{{duration}}"),
-        cli.json,
-    );
-    b.set_position(session.step);
-    let until = cli.stop_after.unwrap_or(config.steps);
-    let session = session
-        .run(data, until, Some(&checkpoint), |p| {
-            b.set_position(p.step);
-            b.set_message(format!("spike {:.4} voltage {:.3}", p.loss.spike, p.loss.voltage));
-        })
-        .unwrap_or_else(|e: FitError| {
-            b.abandon();
-            fail(e)
-        });
-    b.finish_and_clear();
-    let model = burn::module::Module::valid(&session.model);
-    let header = session.header.clone();
-    let path = out.join("models").join(format!("{name}.model"));
-    model
-        .save(&header, &path)
-        .unwrap_or_else(|e| fail(format!("cannot write {}: {e}", path.display())));
-    ((session.step, session.train_seconds), model, header)
-}
-
 /// `--eval FILE --model SAVED`: the same metrics on any trial of the cell.
-fn eval(file: &Path, model_path: &Path, device: &burn::tensor::Device, json: bool) {
-    let (header, model) = FitModel::load(model_path, device).unwrap_or_else(|e| fail(e));
-    let trial = Trial::load(file).unwrap_or_else(|e| fail(e));
-    let seed = trial.meta.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
-    let trial = TrialData::from_trial(trial, seed, file).unwrap_or_else(|e| fail(e));
-    let (scores, _) = fit::score(&model, &header, std::slice::from_ref(&trial), device).unwrap_or_else(|e| fail(e));
+fn eval(file: &Path, model: &Path, device: &burn::tensor::Device, json: bool) {
+    let r = fit::evaluate_file(model, file, device).unwrap_or_else(|e| fail(e));
+    let family = r.header.model.family();
     if json {
         println!(
             "{}",
-            serde_json::json!({"file": file, "model": model_path, "cell": header.cell, "family": header.model.family(), "scores": scores})
+            serde_json::json!({"file": file, "model": model, "cell": r.header.cell, "family": family, "scores": r.scores})
         );
         return;
     }
+    let s = &r.scores;
     println!(
         "{} ({} on {}) on {} ({} ms, {} spikes scored after the first {} ms):\n  spike AUC {:.4}, TPR at 1 % FPR {:.3}, voltage RMSE {:.2} mV, explained variance {:.1} %",
-        model_path.display(),
-        header.model.family().title(),
-        header.cell,
+        model.display(),
+        family.title(),
+        r.header.cell,
         file.display(),
-        trial.ms(),
-        scores.spikes,
+        r.ms,
+        s.spikes,
         fit::SKIP_MS,
-        scores.auc,
-        scores.tpr_at_1pct_fpr,
-        scores.voltage_rmse_mv,
-        100.0 * scores.voltage_explained_variance
+        s.auc,
+        s.tpr_at_1pct_fpr,
+        s.voltage_rmse_mv,
+        100.0 * s.voltage_explained_variance
     );
 }

@@ -93,6 +93,7 @@ struct Cli {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let backend = cli.device.unwrap_or(if cfg!(feature = "wgpu") {
         Backend::Wgpu

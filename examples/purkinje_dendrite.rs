@@ -45,6 +45,7 @@ fn counted(config: &DendritesConfig) -> (f64, f64) {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("purkinje_dendrite");
     let reps = cli.reps as usize;
@@ -54,7 +55,9 @@ fn main() {
     let n = 2048;
     let mm = common::matmul_secs(n, reps, &device);
     let mm_rate = 2.0 * (n as f64).powi(3) / mm;
-    let fft_rate = neuron_nn::dendrites::fft_supported(&device).then(|| fft_rate(&device, reps));
+    let fft_rate = neuron_nn::BackendKind::of(&device)
+        .has_fft()
+        .then(|| fft_rate(&device, reps));
 
     let mut rows = Vec::new();
     let mut row = |what: String, secs: f64, flops: f64| {

@@ -12,11 +12,13 @@
 //! Several trials run on every core, eight at a time in lockstep per core
 //! ([`biophys::Simulator::run_batch`]); trial `i` uses seed `seed + i`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use biophys::{CellConfig, Raster, SimConfig, Simulator, Site, Synapses, Trial, generate};
+use biophys::{Branch, CellConfig, Raster, SimConfig, Simulator, Site, Synapses, Trial, generate};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -73,6 +75,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let mut cell = match &cli.cell {
         Some(path) => CellConfig::load(path).unwrap_or_else(|e| fail(e)),
@@ -89,8 +92,9 @@ fn main() {
         fail("--seconds and --trials must be positive");
     }
     let record: Vec<Site> = if cli.record_dendrites {
-        (0..cell.dendrites() as i64)
-            .flat_map(|b| [Site { branch: b, pos: 0.5 }, Site { branch: b, pos: 1.0 }])
+        (0..cell.dendrites())
+            .map(Branch::Dendrite)
+            .flat_map(|branch| [0.5, 1.0].map(|pos| Site { branch, pos }))
             .collect()
     } else {
         Vec::new()

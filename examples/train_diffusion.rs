@@ -18,7 +18,8 @@ use std::time::Instant;
 use clap::Parser;
 use common::Backend;
 use indicatif::{ProgressBar, ProgressStyle};
-use train::{Learner, Progress, Session, TrainConfig, evaluate, plot};
+use train::cable::plot;
+use train::{Learner, Progress, Session, TrainConfig, evaluate};
 
 /// Learn the k-step diffusion kernel of a forward-Euler cable with Adam, and read D and τ back.
 #[derive(Parser, Debug)]
@@ -62,6 +63,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
+    common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("train_diffusion");
     let out = cli.out.clone().unwrap_or_else(|| {
@@ -85,7 +87,7 @@ fn main() {
             println!(
                 "resumed {} at step {} of {}",
                 checkpoint.display(),
-                s.step,
+                s.step(),
                 s.config.steps
             );
         }
@@ -107,10 +109,10 @@ fn main() {
     };
     let c = session.config.clone();
     if !cli.json {
-        let [kp, kd] = train::learners::kernel_shape(&c.cable, c.k);
+        let [kp, kd] = train::cable::learners::kernel_shape(&c.cable, c.k);
         println!(
             "{}-D cable {}×{}: D = {}, τ = {}, Δt = {}, Δx = {} (r = {:.3}, Δt/τ = {:.3}); \
-             learning the {}-step kernel ({kp}×{kd}) with Adam on {}",
+             learning the {}-step kernel ({kp}×{kd}) with Adam on {} (Dendrites on the {:?} path)",
             c.cable.dims(),
             c.cable.positions,
             c.cable.dendrites,
@@ -122,6 +124,7 @@ fn main() {
             c.cable.leak(),
             c.k,
             cli.device.name(),
+            session.dendrite_path,
         );
     }
 
@@ -132,7 +135,7 @@ fn main() {
             .expect("template")
             .progress_chars("#>."),
     );
-    bar.set_position(session.step);
+    bar.set_position(session.step());
     let loss = |p: &Progress, l: Learner| p.losses[l.index()];
     let session = session
         .run(until, Some(&checkpoint), |p| {
@@ -161,7 +164,7 @@ fn main() {
         "report.json",
         train::write_atomic(&out.join("report.json"), report.to_json().as_bytes()),
     );
-    write("loss.svg", plot::loss_curve(out.join("loss.svg"), &session.losses));
+    write("loss.svg", plot::loss_curve(out.join("loss.svg"), session.losses()));
     write("kernel.svg", plot::kernels(out.join("kernel.svg"), &report));
     if cli.json {
         println!("{}", report.to_json());
@@ -176,7 +179,7 @@ fn main() {
     if !session.finished() {
         println!(
             "stopped at step {} of {}: continue with --resume{}",
-            session.step,
+            session.step(),
             c.steps,
             cli.out
                 .as_ref()

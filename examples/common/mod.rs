@@ -8,6 +8,17 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 
+/// Lets the process end silently, as command-line tools do, when its output pipe closes
+/// (`count_flops | head`): Rust ignores SIGPIPE, so a write to a closed pipe would panic with a
+/// backtrace; with the default action restored the process simply ends.
+pub fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called at the start of `main`, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// A Burn backend, chosen on the command line (`--device flex`). `Device::default()` would
 /// prefer wgpu whenever it is compiled in, even without a GPU, so the examples always name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,8 +7,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use crate::error::{BiophysError, Result, finite, non_negative, positive};
-use crate::inputs::InputConfig;
+use crate::mechanisms::Mechanism;
+use crate::stimulus::InputConfig;
+use crate::synapse::{Branch, SynapseType, Synapses};
 
 /// One unbranched cable, as a NEURON section: `nseg` segments of equal length, each a node at
 /// its centre. Its 0-end attaches to `parent` at `parent_x` (NEURON's `connect(parent(x), 0)`).
@@ -34,48 +39,6 @@ pub struct Section {
 
 fn one() -> f64 {
     1.0
-}
-
-/// A membrane mechanism, as NEURON's built-ins of the same name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Mechanism {
-    /// Passive leak `i = g·(v − e)`: NEURON's `pas`.
-    Pas {
-        /// Conductance, S/cm².
-        g: f64,
-        /// Reversal, mV.
-        e: f64,
-    },
-    /// Hodgkin–Huxley sodium, potassium and leak, exactly NEURON's `hh` (see [`crate::hh`]).
-    Hh {
-        /// Peak sodium conductance, S/cm² (NEURON: 0.12).
-        gnabar: f64,
-        /// Peak potassium conductance, S/cm² (0.036).
-        gkbar: f64,
-        /// Leak conductance, S/cm² (0.0003).
-        gl: f64,
-        /// Leak reversal, mV (−54.3).
-        el: f64,
-        /// Sodium reversal, mV (NEURON's default 50).
-        ena: f64,
-        /// Potassium reversal, mV (NEURON's default −77).
-        ek: f64,
-    },
-}
-
-impl Mechanism {
-    /// NEURON's `hh` with its default parameters and ion reversals.
-    pub fn hh() -> Self {
-        Self::Hh {
-            gnabar: 0.12,
-            gkbar: 0.036,
-            gl: 0.0003,
-            el: -54.3,
-            ena: 50.0,
-            ek: -77.0,
-        }
-    }
 }
 
 /// A synaptic conductance: a double exponential (NEURON's `Exp2Syn`, peak-normalised so that one
@@ -196,35 +159,6 @@ impl Receptor {
             finite(what, "mg_block.gamma", b.gamma)?;
         }
         Ok(())
-    }
-}
-
-/// Whether a synaptic site excites or inhibits (NeuronIO's `syn_type`: 1 and 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SynapseType {
-    /// Receives the cell's excitatory receptors (AMPA, NMDA). File code 1.
-    Excitatory,
-    /// Receives the cell's inhibitory receptors (GABA_A). File code 0.
-    Inhibitory,
-}
-
-impl SynapseType {
-    /// The file code: 1 excitatory, 0 inhibitory.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Excitatory => 1,
-            Self::Inhibitory => 0,
-        }
-    }
-
-    /// From a file code.
-    pub fn from_code(code: i64) -> Option<Self> {
-        match code {
-            1 => Some(Self::Excitatory),
-            0 => Some(Self::Inhibitory),
-            _ => None,
-        }
     }
 }
 
@@ -421,27 +355,7 @@ impl CellConfig {
                 });
             }
             for m in &s.mechanisms {
-                match *m {
-                    Mechanism::Pas { g, e } => {
-                        non_negative(what, "pas.g", g)?;
-                        finite(what, "pas.e", e)?;
-                    }
-                    Mechanism::Hh {
-                        gnabar,
-                        gkbar,
-                        gl,
-                        el,
-                        ena,
-                        ek,
-                    } => {
-                        non_negative(what, "hh.gnabar", gnabar)?;
-                        non_negative(what, "hh.gkbar", gkbar)?;
-                        non_negative(what, "hh.gl", gl)?;
-                        finite(what, "hh.el", el)?;
-                        finite(what, "hh.ena", ena)?;
-                        finite(what, "hh.ek", ek)?;
-                    }
-                }
+                m.validate(&what)?;
             }
             match (i, s.parent) {
                 (0, Some(p)) => {
@@ -497,6 +411,49 @@ impl CellConfig {
     /// Total dendritic length, µm.
     pub fn dendritic_length(&self) -> f64 {
         self.sections[1..].iter().map(|s| s.length).sum()
+    }
+}
+
+/// Placing synapses needs the cell; the synapse types do not (they are shared with the
+/// stimulus and the files).
+impl Synapses {
+    /// The cell's sites as its [`crate::cell::Placement`] draws them: excitatory dendritic sites
+    /// first, then inhibitory dendritic, then somatic inhibitory (at the soma's middle).
+    /// Dendritic sites are uniform by length over all dendrites.
+    pub fn place(cell: &CellConfig) -> Self {
+        let p = &cell.placement;
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+        let lengths: Vec<f64> = cell.sections[1..].iter().map(|s| s.length).collect();
+        let total: f64 = lengths.iter().sum();
+        let mut out = Self::empty();
+        let mut dendritic = |n: usize, kind: SynapseType, out: &mut Self| {
+            for _ in 0..n {
+                let mut u = rng.random::<f64>() * total;
+                let mut d = 0;
+                while d + 1 < lengths.len() && u >= lengths[d] {
+                    u -= lengths[d];
+                    d += 1;
+                }
+                out.branch.push(Branch::Dendrite(d));
+                out.pos.push((u / lengths[d]).clamp(0.0, 1.0));
+                out.kind.push(kind);
+            }
+        };
+        if !lengths.is_empty() {
+            dendritic(p.dendritic_excitatory, SynapseType::Excitatory, &mut out);
+            dendritic(p.dendritic_inhibitory, SynapseType::Inhibitory, &mut out);
+        }
+        for _ in 0..p.somatic_inhibitory {
+            out.branch.push(Branch::Soma);
+            out.pos.push(0.5);
+            out.kind.push(SynapseType::Inhibitory);
+        }
+        out
+    }
+
+    /// Checks that every site is on a section of `cell` and every list has the same length.
+    pub fn validate_for(&self, cell: &CellConfig) -> Result<()> {
+        self.validate_on(&cell.name, cell.dendrites())
     }
 }
 
@@ -592,5 +549,35 @@ mod tests {
                 .to_string()
                 .contains("only section 0 (the soma) may be the root")
         );
+    }
+
+    #[test]
+    fn sites_are_placed_uniformly_by_length() {
+        let mut cell = CellConfig::bs4();
+        cell.placement.dendritic_excitatory = 24_000;
+        let s = Synapses::place(&cell);
+        s.validate_for(&cell).unwrap();
+        assert_eq!(s.len(), 24_000 + 40 + 10);
+        // Expected share per dendrite: 200, 200, 400, 400 µm of 1200.
+        let counts: Vec<usize> = (0..4)
+            .map(|d| {
+                (0..24_000)
+                    .filter(|&i| s.branch[i] == Branch::Dendrite(d) && s.kind[i] == SynapseType::Excitatory)
+                    .count()
+            })
+            .collect();
+        for (d, &c) in counts.iter().enumerate() {
+            let p = cell.sections[d + 1].length / 1200.0;
+            let sd = (24_000.0 * p * (1.0 - p)).sqrt();
+            assert!((c as f64 - 24_000.0 * p).abs() < 5.0 * sd, "dendrite {d}: {c}");
+        }
+        // Positions uniform: mean 0.5.
+        let mean = s.pos[..24_000].iter().sum::<f64>() / 24_000.0;
+        assert!((mean - 0.5).abs() < 0.01, "{mean}");
+        assert!(s.branch[24_040..].iter().all(|&b| b == Branch::Soma));
+        // Same seed, same sites; another seed, other sites.
+        assert_eq!(Synapses::place(&cell), s);
+        cell.placement.seed = 1;
+        assert_ne!(Synapses::place(&cell).pos, s.pos);
     }
 }

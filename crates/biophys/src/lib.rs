@@ -6,11 +6,13 @@
 //!
 //! - cable trees as NEURON lays them out: a node per segment centre, children attached through
 //!   half-segment axial resistances, zero-area sealed ends ([`tree`]);
-//! - `pas` and `hh` exactly as NEURON's built-ins, `hh`'s lookup table included ([`hh`]);
+//! - membrane mechanisms one file each, `pas` and `hh` exactly as NEURON's built-ins, `hh`'s
+//!   lookup table included ([`mechanisms`]);
 //! - `Exp2Syn` conductances with NEURON's peak normalisation, and NMDA with a Jahr–Stevens
-//!   magnesium block ([`cell::Receptor`]);
+//!   magnesium block ([`cell::Receptor`], [`receptors`]);
 //! - backward Euler with an O(N) Hines solve, in NEURON's order within a step ([`simulate`]);
-//! - inputs as binary rasters in 1 ms bins and a NeuronIO-style generator ([`inputs`]);
+//! - synaptic sites ([`synapse`]), inputs as binary rasters in 1 ms bins and a NeuronIO-style
+//!   generator ([`stimulus`]);
 //! - trials as NumPy `.npz` files ([`npz`]), cells as JSON or SWC ([`swc`]).
 //!
 //! Units: µm, mV, ms, nA, µS, nF (specific values as NEURON: Ω·cm, µF/cm², S/cm²).
@@ -29,15 +31,20 @@
 
 pub mod cell;
 pub mod error;
-pub mod hh;
-pub mod inputs;
+pub mod fast_exp;
+pub mod mechanisms;
 pub mod npz;
+pub mod receptors;
 pub mod simulate;
+pub mod stimulus;
 pub mod swc;
+pub mod synapse;
 pub mod tree;
 
-pub use cell::{CellConfig, Mechanism, MgBlock, Placement, Receptor, Section, SynapseType};
+pub use cell::{CellConfig, MgBlock, Placement, Receptor, Section};
 pub use error::{BiophysError, Result};
-pub use inputs::{InputConfig, Raster, Synapses, generate};
+pub use mechanisms::{Mechanism, hh};
 pub use npz::Trial;
-pub use simulate::{CurrentClamp, Output, SimConfig, Simulator, Site};
+pub use simulate::{CurrentClamp, Output, SimConfig, Simulator};
+pub use stimulus::{InputConfig, Raster, generate};
+pub use synapse::{Branch, Site, SynapseType, Synapses};

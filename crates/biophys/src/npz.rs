@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 
 use npyz::{TypeChar, WriterBuilder};
 
-use crate::cell::SynapseType;
 use crate::error::{BiophysError, Result};
-use crate::inputs::{Raster, Synapses};
-use crate::simulate::{Output, Site};
+use crate::simulate::Output;
+use crate::stimulus::Raster;
+use crate::synapse::{Branch, Site, SynapseType, Synapses};
 
 /// One trial: where the synapses are, what they received, and (once simulated) what the cell did.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +165,18 @@ impl Reader {
     }
 }
 
+/// The branch codes of array `name` as branches (−1 the soma, `i ≥ 0` dendrite `i`).
+fn branches(codes: Vec<i64>, name: &str) -> std::result::Result<Vec<Branch>, String> {
+    codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Branch::from_code(c)
+                .ok_or_else(|| format!("{name}[{i}] = {c}; branches are −1 (the soma) or a dendrite index ≥ 0"))
+        })
+        .collect()
+}
+
 impl Trial {
     /// Reads a trial written by [`Trial::save`] (or by NumPy with the same array names).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
@@ -185,7 +197,7 @@ impl Trial {
             Values::F64(_) => return Err(bad("array `x` holds floats, expected bool (a binary raster)".into())),
         };
         let a = r.require("syn_branch")?;
-        let branch = r.i64s(a, "syn_branch")?;
+        let branch = branches(r.i64s(a, "syn_branch")?, "syn_branch").map_err(bad)?;
         let a = r.require("syn_pos")?;
         let pos = r.f64s(a, "syn_pos")?;
         let a = r.require("syn_type")?;
@@ -248,7 +260,7 @@ impl Trial {
         };
         let sites_list = match (r.get("site_branch")?, r.get("site_pos")?) {
             (Some(b), Some(p)) => {
-                let b = r.i64s(b, "site_branch")?;
+                let b = branches(r.i64s(b, "site_branch")?, "site_branch").map_err(bad)?;
                 let p = r.f64s(p, "site_pos")?;
                 b.into_iter().zip(p).map(|(branch, pos)| Site { branch, pos }).collect()
             }
@@ -286,7 +298,12 @@ impl Trial {
             let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
             let (s, ms) = (self.raster.sites as u64, self.raster.ms as u64);
             put(&mut zip, "x", &[s, ms], self.raster.bits.iter().copied())?;
-            put(&mut zip, "syn_branch", &[s], self.synapses.branch.iter().copied())?;
+            put(
+                &mut zip,
+                "syn_branch",
+                &[s],
+                self.synapses.branch.iter().map(|b| b.code()),
+            )?;
             put(&mut zip, "syn_pos", &[s], self.synapses.pos.iter().copied())?;
             put(&mut zip, "syn_type", &[s], self.synapses.kind.iter().map(|k| k.code()))?;
             if let Some(o) = &self.output {
@@ -316,7 +333,12 @@ impl Trial {
             }
             if !self.sites.is_empty() {
                 let r = self.sites.len() as u64;
-                put(&mut zip, "site_branch", &[r], self.sites.iter().map(|s| s.branch))?;
+                put(
+                    &mut zip,
+                    "site_branch",
+                    &[r],
+                    self.sites.iter().map(|s| s.branch.code()),
+                )?;
                 put(&mut zip, "site_pos", &[r], self.sites.iter().map(|s| s.pos))?;
             }
             if !self.meta.is_null() {
@@ -366,7 +388,7 @@ mod tests {
         raster.set(2, 4, true);
         Trial {
             synapses: Synapses {
-                branch: vec![-1, 0, 3],
+                branch: vec![Branch::Soma, Branch::Dendrite(0), Branch::Dendrite(3)],
                 pos: vec![0.5, 0.25, 1.0],
                 kind: vec![
                     SynapseType::Inhibitory,
@@ -381,7 +403,10 @@ mod tests {
                 y_spike: vec![0, 0, 1, 0, 0],
                 v_sites_1ms: vec![vec![1.0, 2.0, 3.0, 4.0, 5.0]],
             }),
-            sites: vec![Site { branch: 2, pos: 0.5 }],
+            sites: vec![Site {
+                branch: Branch::Dendrite(2),
+                pos: 0.5,
+            }],
             meta: serde_json::json!({"cell": "bs4", "seed": 3}),
         }
     }
@@ -435,6 +460,14 @@ mod tests {
         zip.finish().unwrap();
         let e = Trial::load(&path).unwrap_err().to_string();
         assert!(e.contains("syn_type[1] = 7"), "{e}");
+        // A branch code below the soma's −1.
+        let file = File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        put(&mut zip, "x", &[2, 1], [true, false].into_iter()).unwrap();
+        put(&mut zip, "syn_branch", &[2], [0i64, -3].into_iter()).unwrap();
+        zip.finish().unwrap();
+        let e = Trial::load(&path).unwrap_err().to_string();
+        assert!(e.contains("syn_branch[1] = -3; branches are −1 (the soma)"), "{e}");
         // A truncated file.
         sample().save(&path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
@@ -454,7 +487,7 @@ mod tests {
         zip.finish().unwrap();
         let t = Trial::load(&path).unwrap();
         assert_eq!(t.raster.bits, vec![true, false]);
-        assert_eq!(t.synapses.branch, vec![-1, 0]);
+        assert_eq!(t.synapses.branch, vec![Branch::Soma, Branch::Dendrite(0)]);
         assert_eq!(t.synapses.pos, vec![0.5, 0.25]);
         assert_eq!(t.synapses.kind, vec![SynapseType::Inhibitory, SynapseType::Excitatory]);
     }

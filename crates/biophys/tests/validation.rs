@@ -1,7 +1,10 @@
 //! The simulator against analytic results, against NEURON's own numbers, and against itself
 //! (dt halved, replay).
 
-use biophys::*;
+use biophys::{
+    Branch, CellConfig, CurrentClamp, Mechanism, Output, Placement, Raster, Receptor, Section, SimConfig, Simulator,
+    Site, SynapseType, Synapses, Trial, generate, hh,
+};
 
 /// A cell of one section, `mechanisms` on it, no synapses.
 fn one_section(length: f64, diam: f64, nseg: usize, mechanisms: Vec<Mechanism>) -> CellConfig {
@@ -36,7 +39,10 @@ fn no_synapses() -> Synapses {
 
 fn clamp(pos: f64, delay: f64, duration: f64, amplitude: f64) -> CurrentClamp {
     CurrentClamp {
-        site: Site { branch: -1, pos },
+        site: Site {
+            branch: Branch::Soma,
+            pos,
+        },
         delay,
         duration,
         amplitude,
@@ -90,7 +96,16 @@ fn attenuation(nseg: usize) -> (f64, f64) {
     cell.v_init = 0.0;
     let config = SimConfig {
         dt: 0.1,
-        record: vec![Site { branch: -1, pos: 0.0 }, Site { branch: -1, pos: 1.0 }],
+        record: vec![
+            Site {
+                branch: Branch::Soma,
+                pos: 0.0,
+            },
+            Site {
+                branch: Branch::Soma,
+                pos: 1.0,
+            },
+        ],
         clamps: vec![clamp(0.0, 0.0, 1e9, 0.1)],
         ..SimConfig::default()
     };
@@ -241,7 +256,7 @@ fn an_exp2syn_event_peaks_at_its_weight() {
             ..receptor.clone()
         }];
         let synapses = Synapses {
-            branch: vec![-1],
+            branch: vec![Branch::Soma],
             pos: vec![0.5],
             kind: vec![SynapseType::Inhibitory],
         };
@@ -282,7 +297,7 @@ fn nmda_conductance_follows_the_magnesium_block() {
             ..nmda.clone()
         }];
         let synapses = Synapses {
-            branch: vec![-1],
+            branch: vec![Branch::Soma],
             pos: vec![0.5],
             kind: vec![SynapseType::Inhibitory],
         };
@@ -387,7 +402,7 @@ fn replaying_a_saved_trial_gives_the_same_output_bit_for_bit() {
 fn synapses_off_the_cell_are_rejected_with_their_index() {
     let cell = CellConfig::bs4();
     let mut s = Synapses::place(&cell);
-    s.branch[7] = 4;
+    s.branch[7] = Branch::Dendrite(4);
     let e = Simulator::new(&cell, &s, &SimConfig::default())
         .unwrap_err()
         .to_string();
@@ -402,11 +417,17 @@ fn synapses_off_the_cell_are_rejected_with_their_index() {
         .to_string();
     assert!(e.contains("synapse 3 is at position 1.5"), "{e}");
     let config = SimConfig {
-        record: vec![Site { branch: -2, pos: 0.5 }],
+        record: vec![Site {
+            branch: Branch::Dendrite(9),
+            pos: 0.5,
+        }],
         ..SimConfig::default()
     };
     let e = Simulator::new(&cell, &Synapses::place(&cell), &config)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("recording site 0 at branch -2"), "{e}");
+    assert!(
+        e.contains("recording site 0 at branch 9 position 0.5 is not on cell bs4"),
+        "{e}"
+    );
 }

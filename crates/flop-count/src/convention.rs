@@ -66,3 +66,44 @@ impl Convention {
         }
     }
 }
+
+impl std::fmt::Display for Convention {
+    /// In words, e.g. `FLOPs (2 per multiply-add) of matmuls, convolutions and attention`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.unit {
+            Unit::Flops => "FLOPs (2 per multiply-add)",
+            Unit::Macs => "MACs (1 per multiply-add)",
+        };
+        let scope = if self.full {
+            "every op (1 per element beyond matmuls and convolutions)"
+        } else {
+            "matmuls, convolutions and attention"
+        };
+        let taps = if self.padding_aware {
+            ", only taps inside the input"
+        } else {
+            ""
+        };
+        write!(f, "{unit} of {scope}{taps}; FFTs at 2.5·N·log₂N per line")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conventions_read_as_words() {
+        assert_eq!(
+            Convention::torch().to_string(),
+            "FLOPs (2 per multiply-add) of matmuls, convolutions and attention; FFTs at 2.5·N·log₂N per line"
+        );
+        assert!(Convention::macs().to_string().starts_with("MACs (1 per multiply-add)"));
+        assert!(Convention::full().to_string().contains("every op"));
+        assert!(
+            Convention::padding_aware()
+                .to_string()
+                .contains("only taps inside the input")
+        );
+    }
+}

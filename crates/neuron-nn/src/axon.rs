@@ -14,7 +14,7 @@ use crate::error::{ConfigError, check_nonzero, expect_valid};
 const NAME: &str = "Axon";
 
 /// Configuration of [`Axon`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct AxonConfig {
     /// Number of axon terminals (output synapses) of each neuron.
     pub terminals: usize,

@@ -24,7 +24,7 @@ use crate::error::{ConfigError, check_finite, check_nonzero, check_positive, exp
 const NAME: &str = "DendriticSpike";
 
 /// Configuration of [`DendriticSpike`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct DendriticSpikeConfig {
     /// Positions pooled around each position (centred, `same`). `None`, the default: the whole
     /// dendrite, so every position is pulled toward the dendrite's maximum.

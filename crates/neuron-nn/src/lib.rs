@@ -37,11 +37,10 @@
 //! ```
 
 pub mod axon;
-pub mod backend;
+pub mod backend_kind;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;
-pub mod fused_conv;
 pub mod memory_soma;
 pub mod neuron;
 pub mod poisson_dropout;
@@ -55,7 +54,8 @@ pub mod summation;
 pub mod synapses;
 
 pub use axon::{Axon, AxonConfig};
-pub use dendrites::{DendriteAlgorithm, Dendrites, DendritesConfig};
+pub use backend_kind::BackendKind;
+pub use dendrites::{DendriteAlgorithm, DendritePlan, Dendrites, DendritesConfig, PlanCosts};
 pub use dendritic_spike::{DendriticSpike, DendriticSpikeConfig};
 pub use error::{ConfigError, ShapeError};
 pub use memory_soma::{MemorySoma, MemorySomaConfig};
@@ -64,7 +64,10 @@ pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};
 pub use population::{Population, PopulationConfig, join_neurons, select_neurons};
 pub use rate::RateFunction;
-pub use save::{LoadError, load_module, load_parts, load_with_config, save_module, save_parts, save_with_config};
+pub use save::{
+    LoadError, load_module, load_parts, load_with_config, save_module, save_parts, save_with_config, try_load_parts,
+    try_load_with_config,
+};
 pub use soma::{Soma, SomaConfig};
 pub use summation::{Summation, SummationConfig, SummationMode};
 pub use synapses::{SynapseMode, Synapses, SynapsesConfig};

@@ -3,8 +3,16 @@
 use burn::config::Config;
 use burn::tensor::Device;
 
+use crate::axon::AxonConfig;
+use crate::dendrites::DendritesConfig;
+use crate::dendritic_spike::DendriticSpikeConfig;
 use crate::error::{ConfigError, expect_valid};
-use crate::*;
+use crate::poisson_dropout::PoissonDropoutConfig;
+use crate::poisson_spikes::PoissonSpikesConfig;
+use crate::population::{Population, PopulationConfig};
+use crate::soma::SomaConfig;
+use crate::summation::{SummationConfig, SummationMode};
+use crate::synapses::{SynapseMode, SynapsesConfig};
 
 /// A single neuron: a [`Population`] of one. Every stage is written once, for any number of
 /// neurons; a neuron is that code with N = 1, so its forward maps `[batch, inputs, time]` to
@@ -13,7 +21,7 @@ pub type Neuron = Population;
 
 /// A cell type: every stage's configuration (each for one neuron), plus the cell's name (used
 /// in error messages). [`NeuronConfig::init`] builds one neuron; [`PopulationConfig`] builds N.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct NeuronConfig {
     /// Cell type, e.g. `"granule"`; errors name it.
     pub name: String,

@@ -35,7 +35,7 @@ pub enum DropoutScope {
 }
 
 /// Configuration of [`PoissonDropout`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct PoissonDropoutConfig {
     /// Mean blocked cycles λ ≥ 0 after each firing. Default 0.5 (the essay's figure).
     #[config(default = 0.5)]

@@ -15,7 +15,7 @@ use crate::error::{ConfigError, check_positive, expect_valid};
 const NAME: &str = "PoissonSpikes";
 
 /// Configuration of [`PoissonSpikes`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct PoissonSpikesConfig {
     /// Step length: a rate `r` gives a mean count `r·dt` per step. Default 1 (rates per step).
     #[config(default = 1.0)]

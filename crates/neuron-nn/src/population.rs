@@ -8,13 +8,21 @@ use burn::config::Config;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
+use crate::axon::Axon;
+use crate::dendrites::Dendrites;
+use crate::dendritic_spike::DendriticSpike;
 use crate::error::{ConfigError, ShapeError, check_nonzero, expect_shape, expect_valid};
+use crate::neuron::NeuronConfig;
+use crate::poisson_dropout::PoissonDropout;
+use crate::poisson_spikes::PoissonSpikes;
 use crate::save::LoadError;
 use crate::scope::scope;
-use crate::*;
+use crate::soma::Soma;
+use crate::summation::Summation;
+use crate::synapses::Synapses;
 
 /// Configuration of a [`Population`]: a cell type and a count.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct PopulationConfig {
     /// The cell type every member shares.
     pub neuron: NeuronConfig,
@@ -152,12 +160,7 @@ impl Population {
         let first = parts
             .first()
             .expect("Population::from_neurons needs at least one neuron");
-        let key = serde_json::to_string(&first.config).expect("config serialises");
-        if let Some((i, p)) = parts
-            .iter()
-            .enumerate()
-            .find(|(_, p)| serde_json::to_string(&p.config).expect("config serialises") != key)
-        {
+        if let Some((i, p)) = parts.iter().enumerate().find(|(_, p)| p.config != first.config) {
             panic!(
                 "Population::from_neurons: part {i} is a {} cell, part 0 a {}: a population holds one cell type",
                 p.config.name, first.config.name

@@ -174,14 +174,26 @@ pub fn load_parts<C: serde::de::DeserializeOwned, M: Module>(
     path: impl AsRef<Path>,
     build: impl FnOnce(&C) -> M,
 ) -> Result<(C, M, Vec<Vec<u8>>), LoadError> {
+    try_load_parts(path, |c| Ok(build(c)))
+}
+
+/// [`load_parts`] where the saved config may not build a module (an edited file, a config
+/// this version refuses): `build` says why, and the load fails with that reason before any
+/// weights are read.
+pub fn try_load_parts<C: serde::de::DeserializeOwned, M: Module>(
+    path: impl AsRef<Path>,
+    build: impl FnOnce(&C) -> Result<M, String>,
+) -> Result<(C, M, Vec<Vec<u8>>), LoadError> {
     let path = path.as_ref();
+    let mismatch = |message: String| LoadError::Mismatch {
+        path: path.into(),
+        message,
+    };
     let mut sections = read_sections(path)?;
     let extra = sections.split_off(2);
-    let config: C = serde_json::from_slice(&sections[0]).map_err(|e| LoadError::Mismatch {
-        path: path.into(),
-        message: format!("config: {e}"),
-    })?;
-    let module = load_module_bytes(build(&config), sections.remove(1), path)?;
+    let config: C = serde_json::from_slice(&sections[0]).map_err(|e| mismatch(format!("config: {e}")))?;
+    let module = build(&config).map_err(|e| mismatch(format!("the saved config cannot build the module: {e}")))?;
+    let module = load_module_bytes(module, sections.remove(1), path)?;
     Ok((config, module, extra))
 }
 
@@ -202,8 +214,16 @@ pub fn load_with_config<C: serde::de::DeserializeOwned, M: Module>(
     path: impl AsRef<Path>,
     build: impl FnOnce(&C) -> M,
 ) -> Result<(C, M), LoadError> {
+    try_load_with_config(path, |c| Ok(build(c)))
+}
+
+/// [`load_with_config`] where the saved config may not build a module: `build` says why.
+pub fn try_load_with_config<C: serde::de::DeserializeOwned, M: Module>(
+    path: impl AsRef<Path>,
+    build: impl FnOnce(&C) -> Result<M, String>,
+) -> Result<(C, M), LoadError> {
     let path = path.as_ref();
-    let (config, module, extra) = load_parts(path, build)?;
+    let (config, module, extra) = try_load_parts(path, build)?;
     if !extra.is_empty() {
         return Err(LoadError::Mismatch {
             path: path.into(),

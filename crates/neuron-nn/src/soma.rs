@@ -24,7 +24,7 @@ use crate::rate::RateFunction;
 const NAME: &str = "Soma";
 
 /// Configuration of [`Soma`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct SomaConfig {
     /// Time steps the filter spans. Default 5 (the essay's 1×1×5).
     #[config(default = 5)]

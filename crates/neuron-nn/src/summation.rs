@@ -57,7 +57,7 @@ pub enum SummationMode {
 }
 
 /// Configuration of [`Summation`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct SummationConfig {
     /// Summation mode. Default: [`SummationMode::Linear`].
     #[config(default = "SummationMode::Linear")]

@@ -48,7 +48,7 @@ pub enum SynapseMode {
 }
 
 /// Configuration of [`Synapses`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct SynapsesConfig {
     /// Number of presynaptic inputs (axons) of each neuron.
     pub inputs: usize,

@@ -42,14 +42,15 @@ pub fn save_checkpoint<C: serde::Serialize, M: Module + Clone>(
 }
 
 /// Reads a checkpoint written by [`save_checkpoint`]: `build` makes the module from the saved
-/// config, and `optimizer` (built as for the original run) receives the saved state.
+/// config (or says why it cannot), and `optimizer` (built as for the original run) receives the
+/// saved state.
 pub fn load_checkpoint<C: serde::de::DeserializeOwned, M: Module>(
     path: impl AsRef<Path>,
-    build: impl FnOnce(&C) -> M,
+    build: impl FnOnce(&C) -> Result<M, String>,
     optimizer: ModuleOptimizer,
 ) -> Result<Checkpoint<C, M>, LoadError> {
     let path = path.as_ref();
-    let (head, module, extra) = neuron_nn::load_parts(path, |h: &Head<C>| build(&h.config))?;
+    let (head, module, extra) = neuron_nn::try_load_parts(path, |h: &Head<C>| build(&h.config))?;
     let mismatch = |message: String| LoadError::Mismatch {
         path: path.into(),
         message,

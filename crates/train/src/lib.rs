@@ -1,10 +1,13 @@
-//! # train: backprop learns the diffusion kernels that brain simulators integrate with Euler steps
+//! # train: the training loop, and backprop learning the diffusion kernels of brain simulators
 //!
-//! The essay's methodological claim (Part II): diffusion along dendrites, which simulators
-//! integrate with Euler's method (cheap, but nothing in it can be learned), is a convolution, and
-//! a convolution's parameters can be learned by backprop. Here a [`cable`] simulator generates
-//! data, two [`learners`] (a plain convolution and `neuron_nn::Dendrites`) learn the `k`-step
-//! kernel with Adam, and a [`report`] reads D and τ back from what they learned.
+//! [`run`] is the one training loop every experiment uses (schedule, Adam, finite-loss check,
+//! progress, checkpoint cadence, resume), with [`checkpoint`] files, [`rng`] streams per step
+//! and an SVG helper ([`plot`]). The [`cable`] experiment is the essay's methodological claim
+//! (Part II): diffusion along dendrites, which simulators integrate with Euler's method (cheap,
+//! but nothing in it can be learned), is a convolution, and a convolution's parameters can be
+//! learned by backprop. A cable simulator generates data, two learners (a plain convolution and
+//! `neuron_nn::Dendrites`) learn the `k`-step kernel with Adam, and a report reads D and τ back
+//! from what they learned. (Fitting neurons to a biophysical cell is the `fit` crate.)
 //!
 //! ```
 //! use burn::tensor::Device;
@@ -25,17 +28,15 @@
 
 pub mod cable;
 pub mod checkpoint;
-pub mod data;
-pub mod fit;
-pub mod learners;
 pub mod plot;
-pub mod report;
-pub mod session;
+pub mod rng;
+pub mod run;
 
-pub use cable::{CableConfig, Kernel, Physics, propagator};
+pub use cable::{
+    CableConfig, Kernel, Learner, LearnerReport, Learners, Physics, Progress, Report, Session, TrainConfig, TrainError,
+    evaluate, propagator,
+};
 pub use checkpoint::{Checkpoint, load_checkpoint, save_checkpoint};
-pub use learners::{Learner, Learners};
-pub use report::{LearnerReport, Report, evaluate};
-pub use session::{Progress, Session, TrainConfig, TrainError};
+pub use run::{Checkpoints, Run, RunError, Schedule, Step};
 
 pub use neuron_nn::save::write_atomic;

@@ -14,7 +14,7 @@ fn small() -> TrainConfig {
 }
 
 fn kernels(s: &Session) -> Vec<Vec<f64>> {
-    Learner::ALL.iter().map(|&l| s.learners.kernel(l).taps).collect()
+    Learner::ALL.iter().map(|&l| s.learners().kernel(l).taps).collect()
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
@@ -60,7 +60,7 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
     };
     let (a, b, c) = (run(5), run(5), run(6));
     assert_eq!(kernels(&a), kernels(&b));
-    assert_eq!(a.losses, b.losses);
+    assert_eq!(a.losses(), b.losses());
     assert_ne!(kernels(&a), kernels(&c));
 }
 
@@ -85,13 +85,13 @@ fn stopping_and_resuming_equals_running_straight_through() {
     // Burn's RNG state is not part of the checkpoint: disturb it to show nothing depends on it.
     Device::flex().seed(12345);
     let resumed = Session::resume(&path, &Device::flex()).unwrap();
-    assert_eq!(resumed.step, 20);
+    assert_eq!(resumed.step(), 20);
     let resumed = resumed.run(40, Some(&path), |_| {}).unwrap();
     assert!(resumed.finished());
     assert_eq!(kernels(&resumed), kernels(&straight));
-    assert_eq!(resumed.losses, straight.losses);
+    assert_eq!(resumed.losses(), straight.losses());
     // The last checkpoint holds the finished run.
-    assert_eq!(Session::resume(&path, &Device::flex()).unwrap().step, 40);
+    assert_eq!(Session::resume(&path, &Device::flex()).unwrap().step(), 40);
     std::fs::remove_file(path).unwrap();
 }
 
@@ -175,6 +175,10 @@ fn the_json_report_has_the_documented_fields() {
     assert_eq!(json["tau_true"], 2.0);
     assert_eq!(json["seconds"], 1.5);
     assert_eq!(json["steps"], 200);
+    // The path the Dendrites learner took, never Auto: a repeated run can name it.
+    let path = json["dendrite_path"].as_str().unwrap();
+    assert!(["Direct", "Expanded", "Fft", "Fused"].contains(&path), "{path}");
+    assert_eq!(path, format!("{:?}", session.dendrite_path));
     // One entry per learner, named by type, each with every result.
     let learners = json["learners"].as_array().unwrap();
     assert_eq!(learners.len(), 2);

@@ -6,10 +6,10 @@ use flop_count::{Convention, capture};
 use neuron_nn::DendriteAlgorithm;
 use serde::{Deserialize, Serialize};
 
-use super::data::{CLIP_MV, TrialData};
-use super::metrics::{explained_variance, rmse, roc_auc, tpr_at_fpr};
-use super::model::{FitModel, ModelHeader};
-use super::session::{FitError, raster_input};
+use crate::data::{CLIP_MV, TrialData, raster_input};
+use crate::metrics::{explained_variance, rmse, roc_auc, tpr_at_fpr};
+use crate::model::{FitModel, ModelHeader};
+use crate::session::FitError;
 
 /// Milliseconds at the start of each trial that metrics skip (the cell settling from rest).
 pub const SKIP_MS: usize = 500;

@@ -10,7 +10,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Tensor};
 use neuron_nn::{Dendrites, DendritesConfig};
 
-use crate::cable::{CableConfig, Kernel};
+use super::physics::{CableConfig, Kernel};
 
 /// Which model learns the propagator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -4,10 +4,13 @@
 use burn::module::Module;
 use serde::Serialize;
 
-use crate::cable::{CableConfig, Kernel};
-use crate::data::{self, HELD_OUT_STREAM};
-use crate::learners::Learner;
-use crate::session::{Session, TrainConfig};
+use neuron_nn::DendriteAlgorithm;
+
+use super::data::{self, HELD_OUT_STREAM};
+use super::learners::Learner;
+use super::physics::{CableConfig, Kernel};
+use super::session::{Session, TrainConfig};
+use crate::rng::stream;
 
 /// One learner's results.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +46,9 @@ pub struct Report {
     pub k: usize,
     /// Training steps done.
     pub steps: u64,
+    /// The path the `Dendrites` learner's convolution took (a repeated run names it to repeat
+    /// the numbers on another machine).
+    pub dendrite_path: DendriteAlgorithm,
     /// D of the simulator.
     pub d_true: f64,
     /// τ of the simulator.
@@ -104,7 +110,7 @@ fn learner_report(learner: Learner, c: &TrainConfig, kernel: &Kernel, truth: &Ke
 pub fn evaluate(session: &Session) -> Report {
     let c = &session.config;
     let truth = c.cable.propagator(c.k);
-    let model = session.learners.valid();
+    let model = session.learners().valid();
     let mut learners: Vec<LearnerReport> = Learner::ALL
         .iter()
         .map(|&l| learner_report(l, c, &model.kernel(l), &truth))
@@ -117,7 +123,7 @@ pub fn evaluate(session: &Session) -> Report {
         &c.cable,
         c.preparation(),
         c.held_out,
-        &mut data::stream(c.seed, HELD_OUT_STREAM),
+        &mut stream(c.seed, HELD_OUT_STREAM),
     );
     let expected = data::advanced(&c.cable, &states, steps);
     let margin = c.margin(c.rollout);
@@ -128,7 +134,7 @@ pub fn evaluate(session: &Session) -> Report {
         let rolled = (0..c.rollout).fold(x.clone(), |v, _| model.propagate(l, v));
         let rolled: Vec<f64> = rolled.into_data().iter().collect();
         report.rollout_rel_err = interior_rel_err(&c.cable, margin, &rolled, &expected);
-        report.final_loss = session.losses.last().map_or(f64::NAN, |losses| losses[l.index()]);
+        report.final_loss = session.losses().last().map_or(f64::NAN, |losses| losses[l.index()]);
     }
     let factor = 1.0 + c.baseline_error;
     let wrong = c.cable.clone().with_diffusion(c.cable.diffusion * factor);
@@ -137,7 +143,8 @@ pub fn evaluate(session: &Session) -> Report {
     Report {
         dims: c.cable.dims(),
         k: c.k,
-        steps: session.step,
+        steps: session.step(),
+        dendrite_path: session.dendrite_path,
         d_true: c.cable.diffusion,
         tau_true: c.cable.tau,
         rollout_euler_steps: steps,
@@ -165,10 +172,11 @@ impl Report {
     pub fn to_table(&self) -> String {
         let cols = |f: &dyn Fn(&LearnerReport) -> String| self.learners.iter().map(f).collect::<String>();
         let mut s = format!(
-            "{}-D cable, k = {} Euler steps per kernel, {} training steps\n{:<28} {:>12}{}\n",
+            "{}-D cable, k = {} Euler steps per kernel, {} training steps (dendrites on the {:?} path)\n{:<28} {:>12}{}\n",
             self.dims,
             self.k,
             self.steps,
+            self.dendrite_path,
             "",
             "true",
             cols(&|l| format!(" {:>12}", l.learner.name()))

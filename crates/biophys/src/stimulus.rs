@@ -1,4 +1,4 @@
-//! Synaptic sites and their input: binary rasters in 1 ms bins, one row per site, and a seeded
+//! The stimulus: binary rasters in 1 ms bins, one row per synaptic site, and a seeded
 //! generator in the style of NeuronIO (Beniaguev, Segev & London 2021).
 //!
 //! The generator: for every (branch, synapse type) group, a piecewise-constant rate, each level
@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cell::{CellConfig, SynapseType};
 use crate::error::{BiophysError, Result, non_negative};
+use crate::synapse::{Branch, SynapseType, Synapses};
 
 /// Statistics of generated inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,101 +62,6 @@ impl InputConfig {
             }
         }
         Ok(())
-    }
-}
-
-/// Where each synaptic site is: one entry per raster row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Synapses {
-    /// −1 for the soma, else the dendrite index (section index − 1).
-    pub branch: Vec<i64>,
-    /// Position along that section, in `[0, 1]`.
-    pub pos: Vec<f64>,
-    /// Excitatory or inhibitory.
-    pub kind: Vec<SynapseType>,
-}
-
-impl Synapses {
-    /// Number of sites.
-    pub fn len(&self) -> usize {
-        self.branch.len()
-    }
-
-    /// Whether there are no sites.
-    pub fn is_empty(&self) -> bool {
-        self.branch.is_empty()
-    }
-
-    /// The cell's sites as its [`crate::cell::Placement`] draws them: excitatory dendritic sites
-    /// first, then inhibitory dendritic, then somatic inhibitory (at the soma's middle).
-    /// Dendritic sites are uniform by length over all dendrites.
-    pub fn place(cell: &CellConfig) -> Self {
-        let p = &cell.placement;
-        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-        let lengths: Vec<f64> = cell.sections[1..].iter().map(|s| s.length).collect();
-        let total: f64 = lengths.iter().sum();
-        let mut out = Self {
-            branch: Vec::new(),
-            pos: Vec::new(),
-            kind: Vec::new(),
-        };
-        let mut dendritic = |n: usize, kind: SynapseType, out: &mut Self| {
-            for _ in 0..n {
-                let mut u = rng.random::<f64>() * total;
-                let mut d = 0;
-                while d + 1 < lengths.len() && u >= lengths[d] {
-                    u -= lengths[d];
-                    d += 1;
-                }
-                out.branch.push(d as i64);
-                out.pos.push((u / lengths[d]).clamp(0.0, 1.0));
-                out.kind.push(kind);
-            }
-        };
-        if !lengths.is_empty() {
-            dendritic(p.dendritic_excitatory, SynapseType::Excitatory, &mut out);
-            dendritic(p.dendritic_inhibitory, SynapseType::Inhibitory, &mut out);
-        }
-        for _ in 0..p.somatic_inhibitory {
-            out.branch.push(-1);
-            out.pos.push(0.5);
-            out.kind.push(SynapseType::Inhibitory);
-        }
-        out
-    }
-
-    /// Checks that every site is on a section of `cell` and every list has the same length.
-    pub fn validate_for(&self, cell: &CellConfig) -> Result<()> {
-        let n = self.branch.len();
-        if self.pos.len() != n || self.kind.len() != n {
-            return Err(BiophysError::Inputs(format!(
-                "synapse lists differ in length: {} branches, {} positions, {} types",
-                n,
-                self.pos.len(),
-                self.kind.len()
-            )));
-        }
-        let dendrites = cell.dendrites() as i64;
-        for (i, (&b, &x)) in self.branch.iter().zip(&self.pos).enumerate() {
-            if b < -1 || b >= dendrites {
-                return Err(BiophysError::Inputs(format!(
-                    "synapse {i} is on branch {b}, but cell {} has branches −1 (soma) to {}",
-                    cell.name,
-                    dendrites - 1
-                )));
-            }
-            if !(0.0..=1.0).contains(&x) {
-                return Err(BiophysError::Inputs(format!(
-                    "synapse {i} is at position {x}; positions lie in [0, 1]"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Section index of site `i` (the soma is section 0).
-    pub fn section(&self, i: usize) -> usize {
-        (self.branch[i] + 1) as usize
     }
 }
 
@@ -255,7 +160,7 @@ pub fn generate(config: &InputConfig, synapses: &Synapses, ms: usize, seed: u64)
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut raster = Raster::zeros(synapses.len(), ms);
     // Groups in a fixed order: branch −1 (soma) upwards, excitatory before inhibitory.
-    let mut groups: Vec<(i64, SynapseType)> = synapses
+    let mut groups: Vec<(Branch, SynapseType)> = synapses
         .branch
         .iter()
         .zip(&synapses.kind)
@@ -288,43 +193,30 @@ pub fn generate(config: &InputConfig, synapses: &Synapses, ms: usize, seed: u64)
 mod tests {
     use super::*;
 
-    #[test]
-    fn sites_are_placed_uniformly_by_length() {
-        let mut cell = CellConfig::bs4();
-        cell.placement.dendritic_excitatory = 24_000;
-        let s = Synapses::place(&cell);
-        s.validate_for(&cell).unwrap();
-        assert_eq!(s.len(), 24_000 + 40 + 10);
-        // Expected share per dendrite: 200, 200, 400, 400 µm of 1200.
-        let counts: Vec<usize> = (0..4)
-            .map(|d| {
-                (0..24_000)
-                    .filter(|&i| s.branch[i] == d && s.kind[i] == SynapseType::Excitatory)
-                    .count()
-            })
-            .collect();
-        for (d, &c) in counts.iter().enumerate() {
-            let p = cell.sections[d + 1].length / 1200.0;
-            let sd = (24_000.0 * p * (1.0 - p)).sqrt();
-            assert!((c as f64 - 24_000.0 * p).abs() < 5.0 * sd, "dendrite {d}: {c}");
+    /// bs4's layout of sites: 200 excitatory and 40 inhibitory over 4 dendrites, 10 somatic.
+    fn sites() -> Synapses {
+        let mut s = Synapses::empty();
+        for (n, kind) in [(200, SynapseType::Excitatory), (40, SynapseType::Inhibitory)] {
+            for i in 0..n {
+                s.branch.push(Branch::Dendrite(i % 4));
+                s.pos.push((i as f64 * 0.37) % 1.0);
+                s.kind.push(kind);
+            }
         }
-        // Positions uniform: mean 0.5.
-        let mean = s.pos[..24_000].iter().sum::<f64>() / 24_000.0;
-        assert!((mean - 0.5).abs() < 0.01, "{mean}");
-        assert!(s.branch[24_040..].iter().all(|&b| b == -1));
-        // Same seed, same sites; another seed, other sites.
-        assert_eq!(Synapses::place(&cell), s);
-        cell.placement.seed = 1;
-        assert_ne!(Synapses::place(&cell).pos, s.pos);
+        for _ in 0..10 {
+            s.branch.push(Branch::Soma);
+            s.pos.push(0.5);
+            s.kind.push(SynapseType::Inhibitory);
+        }
+        s
     }
 
     #[test]
     fn generated_rates_respect_the_peaks_and_gains() {
-        let cell = CellConfig::bs4();
-        let s = Synapses::place(&cell);
-        let r = generate(&cell.inputs, &s, 20_000, 3);
-        assert_eq!(generate(&cell.inputs, &s, 20_000, 3), r, "a seed fixes the raster");
-        assert_ne!(generate(&cell.inputs, &s, 20_000, 4), r);
+        let (inputs, s) = (InputConfig::default(), sites());
+        let r = generate(&inputs, &s, 20_000, 3);
+        assert_eq!(generate(&inputs, &s, 20_000, 3), r, "a seed fixes the raster");
+        assert_ne!(generate(&inputs, &s, 20_000, 4), r);
         let rate = |kind: SynapseType| {
             let rows: Vec<usize> = (0..s.len()).filter(|&i| s.kind[i] == kind).collect();
             let n: usize = rows.iter().map(|&i| (0..r.ms).filter(|&t| r.get(i, t)).count()).sum();

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use train::plot::{draw_err, svg};
 
-use super::data::{CLIP_MV, TrialData};
-use super::evaluate::Prediction;
-use super::model::Family;
-use super::sweep::FitResult;
-use crate::plot::{draw_err, svg};
+use crate::data::{CLIP_MV, TrialData};
+use crate::evaluate::Prediction;
+use crate::model::Family;
+use crate::sweep::FitResult;
 
 const COLOURS: [RGBColor; 3] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200), RGBColor(90, 90, 90)];
 

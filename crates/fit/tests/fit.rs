@@ -5,14 +5,14 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use biophys::{CellConfig, Synapses, Trial};
+use biophys::{Branch, CellConfig, Synapses, Trial};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
-use test_support::{seed_lock, values};
-use train::fit::{
-    self, DataConfig, Dataset, DendriteStageConfig, FitConfig, FitError, FitModel, FitSession, LinearNonlinearConfig,
+use fit::{
+    DataConfig, Dataset, DendriteStageConfig, FitConfig, FitError, FitModel, FitSession, LinearNonlinearConfig,
     ModelConfig, NeuronNetConfig, SomaMemory, TcnConfig, TrialData,
 };
+use test_support::{seed_lock, values};
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("fit-test-{}-{name}", std::process::id()));
@@ -121,7 +121,7 @@ fn chunked_prediction_equals_one_pass() {
     let device = Device::flex();
     for config in small_models() {
         let s = trained(config, &device);
-        let mut model = s.model.valid();
+        let mut model = s.model().valid();
         // A few steps leave the after-spike amplitudes and the head near their zero start,
         // where chunk borders would not show: make the soma's own spikes matter.
         if let FitModel::Neuron(net) = &mut model
@@ -154,7 +154,7 @@ fn shuffled(trial: &TrialData) -> TrialData {
             .map(|&i| {
                 let segment = (s.pos[i] * 4.0).floor().min(3.0);
                 // The segment's other end, or its middle for the soma.
-                if s.branch[i] < 0 {
+                if s.branch[i] == Branch::Soma {
                     s.pos[i]
                 } else {
                     (segment + 0.9) / 4.0
@@ -182,7 +182,7 @@ fn a_memory_soma_starts_from_standardised_inputs() {
         panic!("a neuron")
     };
     let trial = &dataset().train[0];
-    let x = fit::session::raster_input(trial, 0, 600, 3.0, &device);
+    let x = fit::data::raster_input(trial, 0, 600, 3.0, &device);
     let features = values(net.features(x.clone())); // [1, 6, 600]
     let before = net.memory.clone().unwrap();
     let after = net.clone().standardise_memory_inputs(x).memory.unwrap();
@@ -256,7 +256,7 @@ fn the_neuron_reads_any_placement_and_the_baselines_refuse_one() {
     for config in small_models() {
         let family = config.family();
         let s = trained(config, &device);
-        let model = s.model.valid();
+        let model = s.model().valid();
         let (same, _) = fit::score(&model, &s.header, std::slice::from_ref(trial), &device).unwrap();
         match fit::score(&model, &s.header, std::slice::from_ref(&moved), &device) {
             Ok((other, _)) => {
@@ -290,7 +290,7 @@ fn the_neuron_scores_another_cells_placement() {
     let other = fit::load_or_simulate(&config, |_, _| {}).unwrap();
     assert_ne!(other.test[0].synapses, dataset().test[0].synapses);
     let s = trained(small_models().remove(0), &device);
-    let (scores, predictions) = fit::score(&s.model.valid(), &s.header, &other.test, &device).unwrap();
+    let (scores, predictions) = fit::score(&s.model().valid(), &s.header, &other.test, &device).unwrap();
     assert_eq!(scores.bins, 1200 - fit::SKIP_MS);
     assert!(predictions[0].voltage.iter().all(|v| v.is_finite()));
 }
@@ -301,7 +301,7 @@ fn a_saved_model_scores_a_trial_file() {
     let device = Device::flex();
     let dir = temp("saved");
     let s = trained(small_models().remove(0), &device);
-    let model = s.model.valid();
+    let model = s.model().valid();
     let path = dir.join("neuron.model");
     model.save(&s.header, &path).unwrap();
     let (header, loaded) = FitModel::load(&path, &device).unwrap();
@@ -359,7 +359,7 @@ fn bad_model_files_are_errors() {
     let e = FitModel::load(&checkpoint, &device).unwrap_err().to_string();
     assert!(e.contains("does not fit"), "{e}");
     let model = dir.join("ln.model");
-    s.model.valid().save(&s.header, &model).unwrap();
+    s.model().valid().save(&s.header, &model).unwrap();
     assert!(FitSession::resume(&model, dataset(), &device).is_err());
     // A truncated model file.
     let bytes = std::fs::read(&model).unwrap();
@@ -395,18 +395,18 @@ fn resume_equals_an_uninterrupted_run() {
             .unwrap()
             .run(dataset(), 3, Some(&path), |_| {})
             .unwrap();
-        assert_eq!(half.step, 3);
+        assert_eq!(half.step(), 3);
         let restored = FitSession::resume(&path, dataset(), &device).unwrap();
         // The training time of the first part travels with the checkpoint.
-        assert_eq!(restored.train_seconds, half.train_seconds);
-        assert!(half.train_seconds > 0.0);
+        assert_eq!(restored.train_seconds(), half.train_seconds());
+        assert!(half.train_seconds() > 0.0);
         let resumed = restored.run(dataset(), u64::MAX, Some(&path), |_| {}).unwrap();
         assert!(resumed.finished());
-        assert!(resumed.train_seconds > half.train_seconds);
-        assert_eq!(resumed.losses, straight.losses, "{:?}", config.family());
+        assert!(resumed.train_seconds() > half.train_seconds());
+        assert_eq!(resumed.losses(), straight.losses(), "{:?}", config.family());
         assert_eq!(
-            weights(&resumed.model),
-            weights(&straight.model),
+            weights(resumed.model()),
+            weights(straight.model()),
             "{:?}",
             config.family()
         );

@@ -2,27 +2,14 @@
 //! then pairs `(V_t, V_{t+k})` with no current in between, so the target is a function of the
 //! input alone.
 //!
-//! Randomness is ChaCha8 (`rand_chacha`), keyed by `(seed, stream)` through ChaCha's own stream
-//! parameter: every training step draws from its own stream, so a resumed run sees exactly the
-//! batches an uninterrupted run would, whatever happened earlier in the process (Burn's device
-//! RNG state cannot be saved). ChaCha's output is fixed by its specification, so a seed gives
-//! the same batches on every platform and version.
+//! Every training step draws from its own stream ([`crate::rng::stream`]), so a resumed run
+//! sees exactly the batches an uninterrupted run would.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::{Rng as _, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng as _;
 
-use crate::cable::CableConfig;
-
-/// The random stream of one training step (or of the held-out set).
-pub type Rng = ChaCha8Rng;
-
-/// The generator of stream `stream` under `seed` (streams are independent for a seed).
-pub fn stream(seed: u64, stream: u64) -> Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
+use super::physics::CableConfig;
+use crate::rng::{Rng, stream};
 
 fn symmetric(rng: &mut Rng) -> f64 {
     rng.random_range(-1.0..1.0)
@@ -86,10 +73,10 @@ pub fn batch(
     k: usize,
     size: usize,
     seed: u64,
-    stream: u64,
+    stream_index: u64,
     device: &Device,
 ) -> (Tensor<3>, Tensor<3>) {
-    let states = prepared_states(cable, prep, size, &mut self::stream(seed, stream));
+    let states = prepared_states(cable, prep, size, &mut stream(seed, stream_index));
     let targets = advanced(cable, &states, k);
     (to_tensor(cable, &states, device), to_tensor(cable, &targets, device))
 }
@@ -97,28 +84,6 @@ pub fn batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn streams_are_reproducible_and_distinct() {
-        use rand::RngCore;
-        let draw = |seed, s| {
-            let mut r = stream(seed, s);
-            (0..4).map(|_| r.next_u64()).collect::<Vec<_>>()
-        };
-        assert_eq!(draw(1, 5), draw(1, 5));
-        assert_ne!(draw(1, 5), draw(1, 6));
-        assert_ne!(draw(1, 5), draw(2, 5));
-        let mut rng = stream(3, 0);
-        let xs: Vec<f64> = (0..10_000).map(|_| symmetric(&mut rng)).collect();
-        assert!(xs.iter().all(|x| (-1.0..1.0).contains(x)));
-        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-        let var = xs.iter().map(|x| x * x).sum::<f64>() / xs.len() as f64;
-        // Uniform on [-1, 1): mean 0, variance 1/3; 10 000 draws put both within ~0.01.
-        assert!(
-            mean.abs() < 0.02 && (var - 1.0 / 3.0).abs() < 0.02,
-            "mean {mean}, variance {var}"
-        );
-    }
 
     #[test]
     fn targets_are_the_inputs_advanced_k_steps_without_current() {

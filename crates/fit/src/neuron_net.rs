@@ -7,7 +7,7 @@
 //! synapses. Site gains belong to grid sites, not to synapses, so one trained model runs a trial
 //! with any placement of the same cell's synapses ([`NeuronNet::with_placement`]).
 
-use biophys::{SynapseType, Synapses};
+use biophys::{Branch, SynapseType, Synapses};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -20,10 +20,16 @@ use neuron_nn::{
     MemorySomaConfig, RateFunction, Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
 };
 
+use crate::data::{TrialData, raster_input};
+
 const NAME: &str = "NeuronNet";
 
 /// Synapse types on the grid: the channel axis.
 pub const CHANNELS: usize = 2;
+
+/// Milliseconds of training input a memory soma standardises its inputs on
+/// ([`NeuronNet::calibrate`]).
+pub const MEMORY_CALIBRATION_MS: usize = 2000;
 
 /// One dendrite stage: a `Dendrites` convolution and its `DendriticSpike`.
 #[derive(Config, Debug, PartialEq)]
@@ -43,6 +49,10 @@ pub struct DendriteStageConfig {
     /// NMDA's magnesium block on a branch). An `Option` so configs saved before it load.
     #[config(default = "None")]
     pub kernel_dendrites: Option<usize>,
+    /// This stage's dendrite path. Default `None`: the net's [`NeuronNetConfig::algorithm`]. A
+    /// fit records here the path each stage took ([`NeuronNetConfig::with_paths`]).
+    #[config(default = "None")]
+    pub algorithm: Option<DendriteAlgorithm>,
 }
 
 /// The size of the soma's leaky memory ([`NeuronNetConfig::soma_memory`]).
@@ -187,7 +197,31 @@ impl NeuronNetConfig {
         .with_out_channels(s.maps)
         .with_dilation(s.dilation)
         .with_bias(true)
-        .with_algorithm(self.algorithm)
+        .with_algorithm(s.algorithm.unwrap_or(self.algorithm))
+    }
+
+    /// The path each dendrite stage takes for `batch` windows of `time` ms on `device`, in
+    /// stage order (never `Auto`; a stage set to a path the backend lacks is an error).
+    pub fn paths(&self, batch: usize, time: usize, device: &Device) -> Result<Vec<DendriteAlgorithm>, ConfigError> {
+        (0..self.stages.len())
+            .map(|i| {
+                self.stage(i)
+                    .path(batch, time, device)
+                    .map_err(|message| ConfigError::Inconsistent {
+                        module: NAME,
+                        message: format!("stage {i}: {message}"),
+                    })
+            })
+            .collect()
+    }
+
+    /// The same config with each stage on `paths` (as [`NeuronNetConfig::paths`] gives them): a
+    /// run that must repeat its numbers on another machine names the paths it took.
+    pub fn with_paths(mut self, paths: &[DendriteAlgorithm]) -> Self {
+        for (stage, &path) in self.stages.iter_mut().zip(paths) {
+            stage.algorithm = Some(path);
+        }
+        self
     }
 
     /// The soma: a causal filter of each summed map, with after-spike currents if configured.
@@ -290,12 +324,11 @@ pub fn grid_sites(synapses: &Synapses, branches: usize, positions: usize) -> Res
                 SynapseType::Inhibitory => 1,
             };
             let (d, p) = match synapses.branch[i] {
-                -1 => (branches, positions / 2),
-                b if b >= 0 && (b as usize) < branches => (
-                    b as usize,
-                    ((synapses.pos[i] * positions as f64) as usize).min(positions - 1),
-                ),
-                b => {
+                Branch::Soma => (branches, positions / 2),
+                Branch::Dendrite(b) if b < branches => {
+                    (b, ((synapses.pos[i] * positions as f64) as usize).min(positions - 1))
+                }
+                Branch::Dendrite(b) => {
                     return Err(ConfigError::Inconsistent {
                         module: NAME,
                         message: format!(
@@ -369,6 +402,21 @@ impl NeuronNet {
         let rates = dendrite_rates(v, self.summation.rate, maps); // [b, maps, d, t]
         let soma = self.soma.forward(self.summation.combine(rates.clone())); // [b, maps, t]
         Tensor::cat(vec![soma.unsqueeze_dim::<4>(2), rates], 2).reshape([b, maps * (1 + self.dendrites()), t])
+    }
+
+    /// The data-dependent start of a memory soma (a model without one is returned as it is):
+    /// its inputs, every dendrite's rate, have no fixed scale, and saturated it never trains
+    /// (docs/fit.md). Standardises them on the first [`MEMORY_CALIBRATION_MS`] of the first
+    /// training trial, a spike worth `input_scale` ([`NeuronNet::standardise_memory_inputs`]).
+    pub fn calibrate(self, train: &[TrialData], input_scale: f64) -> Self {
+        match (&self.memory, train.first()) {
+            (Some(_), Some(trial)) => {
+                let device = self.head.weight.val().device();
+                let x = raster_input(trial, 0, MEMORY_CALIBRATION_MS.min(trial.ms()), input_scale, &device);
+                self.standardise_memory_inputs(x)
+            }
+            _ => self,
+        }
     }
 
     /// Rescales the memory's first layer so that, on `x`, the features' share of every hidden

@@ -2,17 +2,19 @@
 //! the training data's placement (the baselines read synapses by raster row) and the voltage
 //! normalisation.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use biophys::Synapses;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use neuron_nn::{ConfigError, DendriteAlgorithm, LoadError};
+
+use crate::data::TrialData;
 use serde::{Deserialize, Serialize};
 
-use super::baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
-use super::neuron_net::{NeuronNet, NeuronNetConfig};
+use crate::baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
+use crate::neuron_net::{NeuronNet, NeuronNetConfig};
 
 /// The model families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +107,28 @@ impl ModelConfig {
         }
     }
 
+    /// The same config with every dendrite stage on the path it takes for `batch` windows of
+    /// `time` ms on `device` (never `Auto`): what a run records so that it repeats its numbers
+    /// on another machine. The baselines have no dendrite stage.
+    pub fn with_paths(self, batch: usize, time: usize, device: &Device) -> Result<Self, ConfigError> {
+        Ok(match self {
+            Self::Neuron(c) => {
+                let paths = c.paths(batch, time, device)?;
+                Self::Neuron(c.with_paths(&paths))
+            }
+            other => other,
+        })
+    }
+
+    /// Each dendrite stage's path as configured (`Auto` until [`ModelConfig::with_paths`]
+    /// fixes it); empty for the baselines.
+    pub fn dendrite_paths(&self) -> Vec<DendriteAlgorithm> {
+        match self {
+            Self::Neuron(c) => c.stages.iter().map(|s| s.algorithm.unwrap_or(c.algorithm)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Builds the model for the cell's `synapses`.
     pub fn init(&self, synapses: &Synapses, device: &Device) -> Result<FitModel, ConfigError> {
         let reads = |n: usize, what: &'static str| {
@@ -146,6 +170,15 @@ pub enum FitModel {
 }
 
 impl FitModel {
+    /// The family.
+    pub fn family(&self) -> Family {
+        match self {
+            Self::Neuron(_) => Family::Neuron,
+            Self::Tcn(_) => Family::Tcn,
+            Self::Ln(_) => Family::Ln,
+        }
+    }
+
     /// Raster to (spike logit, normalised voltage).
     ///
     /// # Shapes
@@ -157,6 +190,17 @@ impl FitModel {
             Self::Neuron(m) => m.forward(x),
             Self::Tcn(m) => m.forward(x),
             Self::Ln(m) => m.forward(x),
+        }
+    }
+
+    /// The model's data-dependent start, from the training trials (inputs worth `input_scale`
+    /// per spike): every family starts at the best constant prediction
+    /// ([`FitModel::with_output_prior`]), and a neuron with a memory soma standardises what its
+    /// memory reads ([`NeuronNet::calibrate`]).
+    pub fn initialise(self, train: &[TrialData], spike_probability: f64, input_scale: f64) -> Self {
+        match self.with_output_prior(spike_probability) {
+            Self::Neuron(net) => Self::Neuron(net.calibrate(train, input_scale)),
+            other => other,
         }
     }
 
@@ -273,11 +317,7 @@ impl FitModel {
             other => match placement_difference(trained, given) {
                 None => Ok(other.clone()),
                 Some(detail) => Err(PlacementError::Differs {
-                    family: if matches!(other, Self::Tcn(_)) {
-                        Family::Tcn.title()
-                    } else {
-                        Family::Ln.title()
-                    },
+                    family: other.family().title(),
                     detail,
                 }),
             },
@@ -289,48 +329,11 @@ impl FitModel {
         neuron_nn::save::save_with_config(header, self, path)
     }
 
-    /// Loads a model saved by [`FitModel::save`].
+    /// Loads a model saved by [`FitModel::save`]. A header whose config cannot build a model
+    /// (an edited file) is an error saying why, before any weights are read.
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<(ModelHeader, Self), LoadError> {
-        let path: PathBuf = path.as_ref().into();
-        let mut invalid = None;
-        let loaded = neuron_nn::save::load_with_config(&path, |h: &ModelHeader| {
-            build_saved(&h.model, &h.synapses, device, &mut invalid)
-        });
-        saved_or_invalid(&path, loaded, invalid)
-    }
-}
-
-/// Builds the model a file's header describes. An invalid one (an edited file) leaves its
-/// error in `invalid` and returns a placeholder no saved weights fit, so the load fails and
-/// [`saved_or_invalid`] reports why.
-pub(crate) fn build_saved(
-    model: &ModelConfig,
-    synapses: &Synapses,
-    device: &Device,
-    invalid: &mut Option<ConfigError>,
-) -> FitModel {
-    model.init(synapses, device).unwrap_or_else(|e| {
-        *invalid = Some(e);
-        FitModel::Ln(
-            LinearNonlinearConfig::new(1)
-                .with_kernel(1)
-                .init(device)
-                .expect("a valid placeholder"),
-        )
-    })
-}
-
-/// The loaded value, or the config error [`build_saved`] met.
-pub(crate) fn saved_or_invalid<T>(
-    path: &Path,
-    loaded: Result<T, LoadError>,
-    invalid: Option<ConfigError>,
-) -> Result<T, LoadError> {
-    match invalid {
-        Some(cause) => Err(LoadError::Mismatch {
-            path: path.into(),
-            message: format!("the saved model config is invalid: {cause}"),
-        }),
-        None => loaded,
+        neuron_nn::save::try_load_with_config(path, |h: &ModelHeader| {
+            h.model.init(&h.synapses, device).map_err(|e| e.to_string())
+        })
     }
 }

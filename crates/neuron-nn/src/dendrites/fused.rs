@@ -1,4 +1,4 @@
-//! The dendrite convolution ([`crate::dendrites::dendrite_conv`]) as one loop over the kernel's
+//! The dendrite convolution ([`super::dendrite_conv`]) as one loop over the kernel's
 //! taps, reading the unpadded input in place, forward and backward: a Burn backend extension
 //! ([`DendriteConvOps`]) implemented for flex, with its own backward for autodiff.
 //!
@@ -16,7 +16,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::{Backend, backend_extension, tensor::FloatTensor};
 use burn::tensor::{Shape, Tensor};
 
-use crate::dendrites::same_padding;
+use super::direct::same_padding;
+use crate::backend_kind::BackendKind;
 
 /// The fused dendrite convolution, per backend. Call it through [`fused_dendrite_conv`].
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
@@ -45,10 +46,10 @@ pub trait DendriteConvOps: Backend {
 }
 
 /// The fused dendrite convolution on tensors: the same function as
-/// [`crate::dendrites::dendrite_conv`] without bias, differentiable in `x` and `weight`.
+/// [`super::dendrite_conv`] without bias, differentiable in `x` and `weight`.
 ///
-/// Runs on flex (f32 and f64) only: [`crate::dendrites::DendriteAlgorithm::Fused`] is offered
-/// where [`fused_supported`] says so.
+/// Runs on flex (f32 and f64) only ([`BackendKind::has_fused_loop`]): elsewhere
+/// [`super::DendriteAlgorithm::Fused`] is unavailable, and the plan says so.
 ///
 /// # Shapes
 ///
@@ -61,7 +62,7 @@ pub trait DendriteConvOps: Backend {
 /// ```
 /// use burn::tensor::{Device, Distribution, Tensor};
 /// use neuron_nn::dendrites::{DendriteAlgorithm, dendrite_conv};
-/// use neuron_nn::fused_conv::fused_dendrite_conv;
+/// use neuron_nn::dendrites::fused::fused_dendrite_conv;
 ///
 /// let device = Device::flex();
 /// // 8 granule cells (groups), each its own 3 × 4 × 5 kernel on a 4 × 4 grid.
@@ -73,10 +74,11 @@ pub trait DendriteConvOps: Backend {
 /// assert!(gap < 1e-5);
 /// ```
 pub fn fused_dendrite_conv(x: Tensor<5>, weight: Tensor<5>, dilation: usize) -> Tensor<5> {
+    let backend = BackendKind::of(&x.device());
     assert!(
-        fused_supported(&x),
-        "fused dendrite conv: runs on flex with f32 or f64 tensors, not on {} with {:?}",
-        crate::backend::Backend::of(&x.device()).name(),
+        backend.has_fused_loop(x.dtype()),
+        "Dendrites: the fused loop runs on flex with f32 or f64 tensors, not on {} with {:?}",
+        backend.name(),
         x.dtype()
     );
     Tensor::from_dispatch(<burn::backend::Dispatch as DendriteConvOps>::fused_dendrite_conv(
@@ -86,10 +88,23 @@ pub fn fused_dendrite_conv(x: Tensor<5>, weight: Tensor<5>, dilation: usize) -> 
     ))
 }
 
-/// Whether the fused path runs for `x` (its backend and float type).
-pub fn fused_supported(x: &Tensor<5>) -> bool {
-    crate::backend::Backend::of(&x.device()) == crate::backend::Backend::Flex
-        && matches!(x.dtype(), burn::tensor::DType::F32 | burn::tensor::DType::F64)
+/// The work of the fused loop on one call, forward: runs of outputs (one tap over one row) and
+/// multiply-adds, counting only outputs whose input lies in the grid (what [`Geometry::rows`]
+/// walks, in closed form).
+pub fn fused_work(x: [usize; 5], w: [usize; 5], dilation: usize) -> (f64, f64) {
+    let [b, _, p, d, t] = x;
+    let [co, cg, kp, kd, kt] = w;
+    let rows_along = |k: usize, n: usize| -> f64 {
+        let pad = same_padding(k).0;
+        (0..k).map(|i| inside(i, pad, n).len()).sum::<usize>() as f64
+    };
+    let lags = (0..kt).map(|l| l * dilation.max(1)).filter(|&lag| lag < t);
+    let (steps, macs_per_row) = (
+        lags.clone().count() as f64,
+        lags.map(|lag| t - lag).sum::<usize>() as f64,
+    );
+    let rows = (b * co * cg) as f64 * rows_along(kp, p) * rows_along(kd, d);
+    (rows * steps, rows * macs_per_row)
 }
 
 /// The shapes of one fused convolution.
@@ -578,6 +593,27 @@ mod tests {
         expected.sort_unstable();
         seen.sort_unstable();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn the_closed_form_work_counts_the_walked_multiply_adds() {
+        for (x, w, dilation) in [
+            ([1, 4096, 4, 4, 5], [4096, 1, 3, 4, 5], 1),
+            ([8, 2, 10, 5, 354], [4, 2, 3, 1, 16], 4),
+            ([2, 3, 5, 7, 9], [6, 1, 4, 2, 4], 3),
+            ([1, 1, 3, 3, 4], [1, 1, 5, 5, 6], 1),
+        ] {
+            let g = Geometry::new(&x.into(), &w.into(), dilation);
+            let (mut runs, mut macs) = (0, 0);
+            g.rows(|_, _, len, _| {
+                runs += 1;
+                macs += len;
+            });
+            let per_kernel = (x[0] * w[0] * w[1]) as f64;
+            let (rows, walked) = fused_work(x, w, dilation);
+            assert_eq!(walked, macs as f64 * per_kernel, "{x:?} {w:?} dilation {dilation}");
+            assert_eq!(rows, runs as f64 * per_kernel, "{x:?} {w:?} dilation {dilation}");
+        }
     }
 
     fn itertools(p: usize, d: usize, t: usize) -> impl Iterator<Item = (usize, usize, usize)> {

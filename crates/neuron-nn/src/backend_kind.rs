@@ -1,12 +1,13 @@
-//! Which Burn backend a device belongs to, for what differs between backends (the Fourier
-//! transforms the FFT dendrite path needs, and the speeds its cost model assumes).
+//! Which Burn backend a device belongs to, for what differs between backends: which dendrite
+//! paths run there (the Fourier transforms, flex's fused loop) and which machine's costs the
+//! dendrite plan measures.
 
-use burn::tensor::Device;
+use burn::tensor::{DType, Device};
 use burn_dispatch::DispatchDevice;
 
-/// A device's backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+/// The kind of backend behind a [`Device`] (not Burn's `Backend` trait: a plain tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
     /// burn-flex, the pure-Rust CPU backend.
     Flex,
     /// burn-ndarray (CPU; no Fourier transforms).
@@ -19,7 +20,7 @@ pub enum Backend {
     Other,
 }
 
-impl Backend {
+impl BackendKind {
     /// The backend of `device` (an autodiff device answers for the device it wraps).
     pub fn of(device: &Device) -> Self {
         let inner = device.clone().inner();
@@ -37,9 +38,15 @@ impl Backend {
         }
     }
 
-    /// Whether `burn::signal`'s Fourier transforms run here.
+    /// Whether `burn::signal`'s Fourier transforms run here (the capture device records them).
     pub fn has_fft(self) -> bool {
         matches!(self, Self::Flex | Self::Gpu | Self::Capture)
+    }
+
+    /// Whether the fused dendrite loop runs here on tensors of `dtype`: flex's f32 and f64.
+    /// The capture device does not run it, but records the same convolution (the plan says so).
+    pub fn has_fused_loop(self, dtype: DType) -> bool {
+        self == Self::Flex && matches!(dtype, DType::F32 | DType::F64)
     }
 
     /// A name for messages.

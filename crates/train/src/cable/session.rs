@@ -1,17 +1,19 @@
-//! The training run: config, Adam through autodiff, checkpoints, and the checks that stop a run
-//! going wrong.
+//! The cable experiment's run: its config, its loss on the training loop ([`crate::run`]), and
+//! the divergence check that stops a run going wrong.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::config::Config;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use neuron_nn::error::{check_nonzero, check_positive};
-use neuron_nn::{ConfigError, LoadError};
+use neuron_nn::{ConfigError, DendriteAlgorithm};
+use serde::{Deserialize, Serialize};
 
-use crate::cable::CableConfig;
-use crate::data::{self, Preparation};
-use crate::learners::{self, Learner, Learners};
+use super::data::{self, Preparation};
+use super::learners::{self, Learner, Learners};
+use super::physics::CableConfig;
+use crate::run::{Checkpoints, Run, RunError, Schedule, Step};
 
 const NAME: &str = "TrainConfig";
 
@@ -96,20 +98,10 @@ impl TrainConfig {
         check_nonzero(NAME, "rollout", self.rollout)?;
         check_nonzero(NAME, "held_out", self.held_out)?;
         check_nonzero(NAME, "checkpoint_every", self.checkpoint_every as usize)?;
-        check_positive(NAME, "learning_rate", self.learning_rate)?;
-        check_positive(NAME, "final_learning_rate", self.final_learning_rate)?;
+        self.schedule().validate(NAME)?;
         check_positive(NAME, "drive", self.drive)?;
         check_positive(NAME, "baseline_error", self.baseline_error)?;
         check_positive(NAME, "divergence", self.divergence)?;
-        if self.final_learning_rate > self.learning_rate {
-            return Err(ConfigError::Inconsistent {
-                module: NAME,
-                message: format!(
-                    "final_learning_rate {} is above learning_rate {} (the rate only decays)",
-                    self.final_learning_rate, self.learning_rate
-                ),
-            });
-        }
         if self.divergence <= 1.0 {
             return Err(ConfigError::OutOfRange {
                 module: NAME,
@@ -138,10 +130,13 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// Learning rate at `step`: geometric from `learning_rate` to `final_learning_rate`.
-    pub fn learning_rate_at(&self, step: u64) -> f64 {
-        let progress = step as f64 / (self.steps.max(2) - 1) as f64;
-        self.learning_rate * (self.final_learning_rate / self.learning_rate).powf(progress.min(1.0))
+    /// The learning rate's schedule: geometric from `learning_rate` to `final_learning_rate`.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            steps: self.steps,
+            learning_rate: self.learning_rate,
+            final_learning_rate: self.final_learning_rate,
+        }
     }
 
     /// How training states are prepared.
@@ -175,17 +170,17 @@ pub enum TrainError {
         /// Not finite, or how far above the first loss.
         why: String,
     },
-    /// A checkpoint could not be written.
-    #[error("cannot write checkpoint {path}: {source}")]
-    Save {
-        /// The checkpoint file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A checkpoint could not be read, or does not fit.
+    /// The training loop stopped (a loss not finite, a checkpoint not written or read).
     #[error(transparent)]
-    Load(#[from] LoadError),
+    Run(#[from] RunError),
+    /// A checkpoint holds a run this version cannot rebuild.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// One step's numbers, for progress reporting.
@@ -201,24 +196,22 @@ pub struct Progress {
     pub learning_rate: f64,
 }
 
-/// What a checkpoint's header holds besides the step: the config and the loss history.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// What a checkpoint keeps besides the loop's state: the config, and the dendrite path the
+/// `Dendrites` learner took (so a resumed run takes it too, whatever `Auto` would choose on the
+/// machine that resumes it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Saved {
     config: TrainConfig,
-    losses: Vec<[f64; 2]>,
+    dendrite_path: DendriteAlgorithm,
 }
 
-/// A training run in progress: both learners, their optimizer, and the history.
+/// A training run in progress: both learners on the training loop.
 pub struct Session {
     /// The run's config.
     pub config: TrainConfig,
-    /// Steps done.
-    pub step: u64,
-    /// Loss per step, each in [`Learner::ALL`] order (index with [`Learner::index`]).
-    pub losses: Vec<[f64; 2]>,
-    /// The models.
-    pub learners: Learners,
-    optimizer: ModuleOptimizer,
+    /// The path the `Dendrites` learner's convolution takes (recorded, never `Auto`).
+    pub dendrite_path: DendriteAlgorithm,
+    run: Run<Learners, [f64; 2]>,
     device: Device,
 }
 
@@ -228,60 +221,81 @@ fn optimizer() -> ModuleOptimizer {
 
 impl Session {
     /// A fresh run on `device` (made an autodiff device here): validates the config, seeds the
-    /// device with `config.seed` and draws both learners' weights.
+    /// device with `config.seed`, draws both learners' weights and fixes the dendrite path.
     pub fn new(config: TrainConfig, device: &Device) -> Result<Self, TrainError> {
         config.validate()?;
         let device = device.clone().autodiff();
         device.seed(config.seed);
-        let learners = learners::init(&config.cable, config.k, &device);
+        let mut learners = learners::init(&config.cable, config.k, &device);
+        let dendrite_path = learners
+            .dendrites
+            .path(config.batch, 1, &device)
+            .map_err(|message| ConfigError::Inconsistent { module: NAME, message })?;
+        learners.dendrites.algorithm = dendrite_path;
         Ok(Self {
             config,
-            step: 0,
-            losses: Vec::new(),
-            learners,
-            optimizer: optimizer(),
+            dendrite_path,
+            run: Run::new(learners, optimizer()),
             device,
         })
     }
 
-    /// Continues the run saved at `path` (by [`Session::save`]) on `device`.
+    /// Continues the run saved at `path` (by [`Session::save`]) on `device`, on the dendrite
+    /// path it was trained on.
     pub fn resume(path: impl AsRef<Path>, device: &Device) -> Result<Self, TrainError> {
+        let path = path.as_ref();
         let device = device.clone().autodiff();
-        let c = crate::checkpoint::load_checkpoint(
+        let (saved, mut run) = Run::load(
             path,
-            |s: &Saved| learners::init(&s.config.cable, s.config.k, &device),
+            |s: &Saved| {
+                s.config.validate().map_err(|e| e.to_string())?;
+                Ok(learners::init(&s.config.cable, s.config.k, &device))
+            },
             optimizer(),
         )?;
-        c.config.config.validate()?;
+        if saved.dendrite_path == DendriteAlgorithm::Auto {
+            return Err(TrainError::Checkpoint {
+                path: path.into(),
+                message: "records the dendrite path as Auto; a run records the path it took".into(),
+            });
+        }
+        run.model.dendrites.algorithm = saved.dendrite_path;
         Ok(Self {
-            config: c.config.config,
-            step: c.step,
-            losses: c.config.losses,
-            learners: c.module,
-            optimizer: c.optimizer,
+            config: saved.config,
+            dendrite_path: saved.dendrite_path,
+            run,
             device,
         })
     }
 
-    /// Writes a checkpoint (config, loss history, step, both learners, Adam's state) as one file,
-    /// atomically: a run killed mid-write leaves the previous checkpoint whole.
+    /// Writes a checkpoint (config, dendrite path, loss history, step, both learners, Adam's
+    /// state) as one file, atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
-        let path = path.as_ref();
         let saved = Saved {
             config: self.config.clone(),
-            losses: self.losses.clone(),
+            dendrite_path: self.dendrite_path,
         };
-        crate::checkpoint::save_checkpoint(path, &saved, self.step, &self.learners, &self.optimizer).map_err(|source| {
-            TrainError::Save {
-                path: path.into(),
-                source,
-            }
-        })
+        Ok(self.run.save(path.as_ref(), &saved)?)
+    }
+
+    /// Steps done.
+    pub fn step(&self) -> u64 {
+        self.run.step
+    }
+
+    /// Loss per step, each in [`Learner::ALL`] order (index with [`Learner::index`]).
+    pub fn losses(&self) -> &[[f64; 2]] {
+        &self.run.history
+    }
+
+    /// The models.
+    pub fn learners(&self) -> &Learners {
+        &self.run.model
     }
 
     /// Whether every configured step is done.
     pub fn finished(&self) -> bool {
-        self.step >= self.config.steps
+        self.run.step >= self.config.steps
     }
 
     /// The device the learners live on (autodiff).
@@ -293,72 +307,94 @@ impl Session {
     /// writing a checkpoint to `checkpoint` every `checkpoint_every` steps and at the end. Step
     /// `s` always draws batch stream `s`, so stopping and resuming changes nothing.
     pub fn run(
-        mut self,
+        self,
         until: u64,
         checkpoint: Option<&Path>,
         mut progress: impl FnMut(&Progress),
     ) -> Result<Self, TrainError> {
-        let until = until.min(self.config.steps);
-        let c = self.config.clone();
+        let Self {
+            config: c,
+            dendrite_path,
+            run,
+            device,
+        } = self;
         let [mp, md] = c.margin(1);
         let interior = |t: Tensor<3>| {
             let [_, p, d] = t.dims();
             t.narrow(1, mp, p - 2 * mp).narrow(2, md, d - 2 * md)
         };
-        while self.step < until {
-            let s = self.step;
-            let lr = c.learning_rate_at(s);
-            let (x, y) = data::batch(&c.cable, c.preparation(), c.k, c.batch, c.seed, s, &self.device);
-            let y = interior(y);
-            let [la, lb] = Learner::ALL.map(|l| {
-                (interior(self.learners.propagate(l, x.clone())) - y.clone())
-                    .square()
-                    .mean()
-            });
-            let losses = [la.clone().into_scalar::<f64>(), lb.clone().into_scalar::<f64>()];
-            self.check(s, lr, losses)?;
-            // Adam is per parameter and the losses share none: one step is two separate runs.
-            let grads = GradientsParams::from_grads((la + lb).backward(), &self.learners);
-            self.learners = self.optimizer.step(lr, self.learners, grads);
-            self.losses.push(losses);
-            self.step += 1;
-            progress(&Progress {
-                step: self.step,
-                steps: c.steps,
-                losses,
-                learning_rate: lr,
-            });
-            if let Some(path) = checkpoint
-                && (self.step.is_multiple_of(c.checkpoint_every) || self.step == until)
-            {
-                self.save(path)?;
-            }
-        }
-        Ok(self)
+        let saved = Saved {
+            config: c.clone(),
+            dendrite_path,
+        };
+        let run = run.train(
+            &c.schedule(),
+            until,
+            checkpoint.map(|path| Checkpoints {
+                path,
+                every: c.checkpoint_every,
+            }),
+            |learners: &Learners, s, lr, history: &[[f64; 2]]| {
+                let (x, y) = data::batch(&c.cable, c.preparation(), c.k, c.batch, c.seed, s, &device);
+                let y = interior(y);
+                let [la, lb] =
+                    Learner::ALL.map(|l| (interior(learners.propagate(l, x.clone())) - y.clone()).square().mean());
+                let losses = [la.clone().into_scalar::<f64>(), lb.clone().into_scalar::<f64>()];
+                check(&c, history.first(), s, lr, losses)?;
+                // Adam is per parameter and the losses share none: one step is two separate runs.
+                Ok::<_, TrainError>(Step {
+                    loss: la + lb,
+                    value: losses[0] + losses[1],
+                    record: losses,
+                })
+            },
+            |run, path| Ok(run.save(path, &saved)?),
+            |run| {
+                progress(&Progress {
+                    step: run.step,
+                    steps: c.steps,
+                    losses: *run.history.last().expect("a step was recorded"),
+                    learning_rate: c.schedule().at(run.step - 1),
+                })
+            },
+        )?;
+        Ok(Self {
+            config: c,
+            dendrite_path,
+            run,
+            device,
+        })
     }
+}
 
-    fn check(&self, step: u64, learning_rate: f64, losses: [f64; 2]) -> Result<(), TrainError> {
-        for (learner, &loss) in Learner::ALL.iter().zip(&losses) {
-            let first = self.losses.first().map_or(loss, |l| l[learner.index()]);
-            let why = if !loss.is_finite() {
-                "not finite".to_string()
-            } else if loss > self.config.divergence * first {
-                format!(
-                    "{:.0}× its first value {first:.4e}, above the divergence limit {}×",
-                    loss / first,
-                    self.config.divergence
-                )
-            } else {
-                continue;
-            };
-            return Err(TrainError::Diverged {
-                learner: *learner,
-                step,
-                loss,
-                learning_rate,
-                why,
-            });
-        }
-        Ok(())
+/// Stops a run whose loss is not finite or grew past `divergence` × its first value.
+fn check(
+    config: &TrainConfig,
+    first: Option<&[f64; 2]>,
+    step: u64,
+    learning_rate: f64,
+    losses: [f64; 2],
+) -> Result<(), TrainError> {
+    for (learner, &loss) in Learner::ALL.iter().zip(&losses) {
+        let first = first.map_or(loss, |l| l[learner.index()]);
+        let why = if !loss.is_finite() {
+            "not finite".to_string()
+        } else if loss > config.divergence * first {
+            format!(
+                "{:.0}× its first value {first:.4e}, above the divergence limit {}×",
+                loss / first,
+                config.divergence
+            )
+        } else {
+            continue;
+        };
+        return Err(TrainError::Diverged {
+            learner: *learner,
+            step,
+            loss,
+            learning_rate,
+            why,
+        });
     }
+    Ok(())
 }

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use biophys::{CellConfig, Raster, SimConfig, Simulator, Synapses, Trial, generate};
+use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::model::Normalisation;
 
 /// NeuronIO's clip: somatic voltage above this (spikes) is set to it for voltage targets and
 /// metrics, mV.
@@ -63,6 +66,46 @@ impl DataConfig {
     }
 }
 
+/// What training data a run was made on, compared as a value when a checkpoint resumes: the
+/// cell, the key of everything else that made the trials, the training seeds and their length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataId {
+    /// The cell's name.
+    pub cell: String,
+    /// [`DataConfig::key`].
+    pub key: u64,
+    /// Seeds of the training trials.
+    pub train_seeds: Vec<u64>,
+    /// Simulated seconds per trial.
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for DataId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seeds: Vec<String> = self.train_seeds.iter().map(u64::to_string).collect();
+        write!(
+            f,
+            "{} key {:016x}, training seeds [{}] × {} s",
+            self.cell,
+            self.key,
+            seeds.join(", "),
+            self.seconds
+        )
+    }
+}
+
+impl DataConfig {
+    /// The identity of the training data this config makes.
+    pub fn id(&self) -> DataId {
+        DataId {
+            cell: self.cell.name.clone(),
+            key: self.key(),
+            train_seeds: self.train_seeds.clone(),
+            seconds: self.seconds,
+        }
+    }
+}
+
 fn biophys_version() -> &'static str {
     // biophys and train share the workspace version.
     env!("CARGO_PKG_VERSION")
@@ -116,6 +159,37 @@ pub struct Dataset {
     pub test: Vec<TrialData>,
     /// How many were simulated now (the rest came from the cache).
     pub simulated: usize,
+}
+
+impl Dataset {
+    /// The training trials' synapses (the first trial's: all share the cell's placement), or
+    /// none without training trials.
+    pub fn synapses(&self) -> Synapses {
+        self.train.first().map_or_else(Synapses::empty, |t| t.synapses.clone())
+    }
+
+    /// The share of training bins holding a spike.
+    pub fn spike_probability(&self) -> f64 {
+        let bins: usize = self.train.iter().map(TrialData::ms).sum();
+        let spikes: usize = self
+            .train
+            .iter()
+            .map(|t| t.spikes.iter().filter(|s| **s != 0).count())
+            .sum();
+        spikes as f64 / bins.max(1) as f64
+    }
+
+    /// Input spikes per ms over every synapse, in the training trials (what the simulator's
+    /// cost per ms depends on).
+    pub fn events_per_ms(&self) -> f64 {
+        let events: usize = self
+            .train
+            .iter()
+            .map(|t| t.raster.bits.iter().filter(|b| **b).count())
+            .sum();
+        let ms: usize = self.train.iter().map(TrialData::ms).sum();
+        events as f64 / ms.max(1) as f64
+    }
 }
 
 /// Loads every trial of `config` from the cache, simulating (on every core, in lockstep
@@ -181,6 +255,54 @@ pub fn load_or_simulate(
         test,
         simulated: missing.len(),
     })
+}
+
+/// Mean and standard deviation of the clipped voltage over the training trials.
+pub fn voltage_normalisation(trials: &[TrialData]) -> Normalisation {
+    let values: Vec<f64> = trials
+        .iter()
+        .flat_map(|t| t.voltage.iter().map(|v| v.min(CLIP_MV)))
+        .collect();
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    Normalisation {
+        mean,
+        std: var.sqrt().max(1e-6),
+    }
+}
+
+/// `1 / std` of the rasters' entries (1 for an empty or constant set).
+pub fn input_scale(trials: &[TrialData]) -> f64 {
+    let (mut on, mut all) = (0usize, 0usize);
+    for t in trials {
+        on += t.raster.bits.iter().filter(|b| **b).count();
+        all += t.raster.bits.len();
+    }
+    let p = on as f64 / all.max(1) as f64;
+    let std = (p * (1.0 - p)).sqrt();
+    if std > 0.0 { 1.0 / std } else { 1.0 }
+}
+
+/// Rows `[start, start + len)` of a raster, a spike worth `scale`, `[sites, len]` flattened.
+pub fn raster_window(trial: &TrialData, start: usize, len: usize, scale: f64, out: &mut Vec<f32>) {
+    let r = &trial.raster;
+    let on = scale as f32;
+    for s in 0..r.sites {
+        let row = &r.bits[s * r.ms + start..s * r.ms + start + len];
+        out.extend(row.iter().map(|&b| if b { on } else { 0.0 }));
+    }
+}
+
+/// One trial's raster rows `[start, start + len)` as a model input, a spike worth `scale`.
+///
+/// # Shapes
+///
+/// - output: `[1, sites, len]`
+pub fn raster_input(trial: &TrialData, start: usize, len: usize, scale: f64, device: &Device) -> Tensor<3> {
+    let mut x = Vec::new();
+    raster_window(trial, start, len, scale, &mut x);
+    Tensor::from_data(TensorData::new(x, [1, trial.raster.sites, len]), device)
 }
 
 #[cfg(test)]

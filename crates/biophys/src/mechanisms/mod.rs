@@ -1,0 +1,176 @@
+//! Membrane mechanisms, one file each: its parameters (a variant of [`Mechanism`]), its
+//! validation, how it compiles onto the nodes of a tree, and the current and state update the
+//! step loop calls, integrated as its `.mod` file says. Adding a channel is a file here, a
+//! variant of [`Mechanism`] and one of [`Channel`].
+//!
+//! Passive leaks (`pas`) fold into one conductance per node; channels with state (`hh`) keep
+//! theirs per node, trials innermost (the simulator runs `K` trials in lockstep).
+
+pub mod hh;
+pub mod pas;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::tree::Tree;
+
+/// A membrane mechanism, as NEURON's built-ins of the same name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mechanism {
+    /// Passive leak `i = g·(v − e)`: NEURON's `pas` ([`pas`]).
+    Pas {
+        /// Conductance, S/cm².
+        g: f64,
+        /// Reversal, mV.
+        e: f64,
+    },
+    /// Hodgkin–Huxley sodium, potassium and leak, exactly NEURON's `hh` ([`hh`]).
+    Hh {
+        /// Peak sodium conductance, S/cm² (NEURON: 0.12).
+        gnabar: f64,
+        /// Peak potassium conductance, S/cm² (0.036).
+        gkbar: f64,
+        /// Leak conductance, S/cm² (0.0003).
+        gl: f64,
+        /// Leak reversal, mV (−54.3).
+        el: f64,
+        /// Sodium reversal, mV (NEURON's default 50).
+        ena: f64,
+        /// Potassium reversal, mV (NEURON's default −77).
+        ek: f64,
+    },
+}
+
+impl Mechanism {
+    /// NEURON's `hh` with its default parameters and ion reversals.
+    pub fn hh() -> Self {
+        Self::Hh {
+            gnabar: 0.12,
+            gkbar: 0.036,
+            gl: 0.0003,
+            el: -54.3,
+            ena: 50.0,
+            ek: -77.0,
+        }
+    }
+
+    /// Checks the parameters; errors name `what` (the section).
+    pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
+        match self {
+            Self::Pas { g, e } => pas::validate(what, *g, *e),
+            Self::Hh { .. } => hh::validate(what, self),
+        }
+    }
+}
+
+/// What compiling a mechanism needs besides the tree: the cell's temperature, the numerics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Context {
+    /// Temperature, °C.
+    pub celsius: f64,
+    /// Evaluate `hh`'s rates from NEURON's table.
+    pub hh_table: bool,
+}
+
+/// A mechanism with state, compiled onto the nodes it is inserted in.
+#[derive(Debug, Clone)]
+pub enum Channel {
+    /// NEURON's `hh`.
+    Hh(hh::HhChannel),
+}
+
+impl Channel {
+    /// State values per trial (nodes × states per node).
+    pub fn states(&self) -> usize {
+        match self {
+            Self::Hh(c) => c.states(),
+        }
+    }
+
+    /// Every state at its steady state for `v` (NEURON's `INITIAL`), for `K` trials.
+    pub fn init<const K: usize>(&self, v: f64, state: &mut [f64]) {
+        match self {
+            Self::Hh(c) => c.init::<K>(v, state),
+        }
+    }
+
+    /// Subtracts the currents at `v` from `rhs` and adds their voltage derivatives to `d`.
+    pub fn current<const K: usize>(&self, v: &[f64], state: &[f64], rhs: &mut [f64], d: &mut [f64]) {
+        match self {
+            Self::Hh(c) => c.current::<K>(v, state, rhs, d),
+        }
+    }
+
+    /// Advances the states by `dt` at the new `v`.
+    pub fn advance<const K: usize>(&self, v: &[f64], state: &mut [f64], dt: f64) {
+        match self {
+            Self::Hh(c) => c.advance::<K>(v, state, dt),
+        }
+    }
+
+    /// FLOPs of one step (current and update), per trial.
+    pub fn flops_per_step(&self) -> f64 {
+        match self {
+            Self::Hh(c) => c.flops_per_step(),
+        }
+    }
+}
+
+/// Every section's mechanisms compiled onto `tree`'s nodes.
+#[derive(Debug, Clone)]
+pub struct Membrane {
+    /// Passive leak per node, `Σ g` (µS).
+    pub leak_g: Vec<f64>,
+    /// Passive leak per node, `Σ g·e` (nA).
+    pub leak_ge: Vec<f64>,
+    /// Mechanisms with state.
+    pub channels: Vec<Channel>,
+}
+
+impl Membrane {
+    /// Compiles the mechanisms of every section of `cell` onto `tree`, in section and node order.
+    pub fn new(cell: &crate::cell::CellConfig, tree: &Tree, context: Context) -> Self {
+        let n = tree.len();
+        let mut membrane = Self {
+            leak_g: vec![0.0; n],
+            leak_ge: vec![0.0; n],
+            channels: Vec::new(),
+        };
+        let mut hh = hh::HhChannel::new(context);
+        for (s, section) in cell.sections.iter().enumerate() {
+            for &node in &tree.centres[s] {
+                // S/cm² × µm² → µS.
+                let absolute = |g: f64| g * tree.area[node] * 1e-2;
+                for m in &section.mechanisms {
+                    match m {
+                        Mechanism::Pas { g, e } => pas::insert(&mut membrane, node, absolute(*g), *e),
+                        Mechanism::Hh { .. } => hh.insert(node, m, &absolute),
+                    }
+                }
+            }
+        }
+        if !hh.is_empty() {
+            membrane.channels.push(Channel::Hh(hh));
+        }
+        membrane
+    }
+}
+
+/// One state advanced by `dt` with NEURON's `cnexp` expression for `x' = (x∞ − x)/τ` (the
+/// exact solution at fixed rates).
+#[inline]
+pub fn cnexp(x: f64, inf: f64, tau: f64, dt: f64) -> f64 {
+    x + (1.0 - (dt * (-1.0 / tau)).exp()) * (-(inf / tau) / (-1.0 / tau) - x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnexp_is_the_exact_solution_for_fixed_rates() {
+        let x = cnexp(0.2, 0.7, 3.0, 0.5);
+        assert!((x - (0.7 + (0.2 - 0.7) * (-0.5f64 / 3.0).exp())).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,39 @@
+//! NEURON's `pas`: a passive leak `i = g·(v − e)`, linear in `v` and stateless, so every `pas`
+//! on a node folds into one conductance and one `g·e` ([`super::Membrane::leak_g`]).
+
+use super::Membrane;
+use crate::error::{Result, finite, non_negative};
+
+/// Checks `g ≥ 0` (S/cm²) and a finite reversal `e` (mV).
+pub fn validate(what: &dyn Fn() -> String, g: f64, e: f64) -> Result<()> {
+    non_negative(what, "pas.g", g)?;
+    finite(what, "pas.e", e)
+}
+
+/// Adds a leak of `g` µS reversing at `e` mV to `node`.
+pub fn insert(membrane: &mut Membrane, node: usize, g: f64, e: f64) {
+    membrane.leak_g[node] += g;
+    membrane.leak_ge[node] += g * e;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaks_on_a_node_add_up() {
+        let mut m = Membrane {
+            leak_g: vec![0.0; 2],
+            leak_ge: vec![0.0; 2],
+            channels: Vec::new(),
+        };
+        insert(&mut m, 1, 2.0, -65.0);
+        insert(&mut m, 1, 1.0, -80.0);
+        // One leak of 3 µS whose current vanishes at the weighted reversal −70 mV.
+        assert_eq!((m.leak_g[1], m.leak_ge[1]), (3.0, -210.0));
+        assert_eq!(m.leak_ge[1] / m.leak_g[1], -70.0);
+        assert_eq!((m.leak_g[0], m.leak_ge[0]), (0.0, 0.0));
+        assert!(validate(&|| "soma".into(), -1.0, 0.0).is_err());
+        assert!(validate(&|| "soma".into(), 1.0, f64::NAN).is_err());
+    }
+}

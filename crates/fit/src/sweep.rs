@@ -1,0 +1,420 @@
+//! A fit run as a library: which cells, families and sizes ([`SweepConfig`]), the loop over
+//! them that simulates or loads the data, trains (or resumes) each model, scores it held out
+//! and counts its FLOPs ([`run_sweep`]), the report it builds ([`FitReport`]), and scoring a
+//! saved model on any trial file ([`evaluate_file`]). `examples/fit_neuron.rs` is its command
+//! line; an [`Observer`] shows progress.
+
+use std::path::{Path, PathBuf};
+
+use biophys::{CellConfig, Simulator, Trial};
+use burn::module::Module;
+use burn::tensor::Device;
+use neuron_nn::DendriteAlgorithm;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataConfig, Dataset, TrialData, load_or_simulate};
+use crate::evaluate::{Prediction, Scores, flops_per_ms, score};
+use crate::model::{Family, FitModel, ModelConfig, ModelHeader};
+use crate::session::{FitConfig, FitError, FitProgress, FitSession};
+use crate::sizes::Size;
+
+/// What a fit run does. [`SweepConfig::new`] is the README's main command; fields left `None`
+/// take each family's default.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    /// Report, plots, `models/` and `checkpoints/` go here.
+    pub out: PathBuf,
+    /// Simulated trials are cached here (keyed by every parameter that made them).
+    pub cache: PathBuf,
+    /// The cells, in order (the held-out traces show the first).
+    pub cells: Vec<CellConfig>,
+    /// Training trials of 30 s, seeds 1..=N (the held-out seeds stay the same).
+    pub train_trials: u64,
+    /// Families to fit; empty: all three.
+    pub families: Vec<Family>,
+    /// Sizes to fit; empty: each family's default ([`Size::default_for`]), or every size with
+    /// `every_size`.
+    pub sizes: Vec<Size>,
+    /// Every size of each family.
+    pub every_size: bool,
+    /// Adam steps per model; `None`: [`default_steps`].
+    pub steps: Option<u64>,
+    /// Windows per batch; `None`: [`FitConfig`]'s default.
+    pub batch: Option<usize>,
+    /// Scored ms per window; `None`: [`FitConfig`]'s default.
+    pub window: Option<usize>,
+    /// First learning rate, decaying geometrically to a tenth; `None`: [`FitConfig`]'s default.
+    pub learning_rate: Option<f64>,
+    /// Seed of the weights and batches.
+    pub seed: u64,
+    /// Continue each model from its checkpoint (a finished one is only scored).
+    pub resume: bool,
+    /// Stop each model after this step (its checkpoint is written), as if interrupted.
+    pub stop_after: Option<u64>,
+}
+
+impl SweepConfig {
+    /// The main command: bs4, one size per family, 20 training trials, files under `out`.
+    pub fn new(out: impl Into<PathBuf>, cache: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            cache: cache.into(),
+            cells: vec![CellConfig::bs4()],
+            train_trials: 20,
+            families: Vec::new(),
+            sizes: Vec::new(),
+            every_size: false,
+            steps: None,
+            batch: None,
+            window: None,
+            learning_rate: None,
+            seed: 0,
+            resume: false,
+            stop_after: None,
+        }
+    }
+
+    /// The sweep: every size of each family on bs4 and its AMPA-only control, 1000 steps each.
+    pub fn sweep(out: impl Into<PathBuf>, cache: impl Into<PathBuf>) -> Self {
+        Self {
+            cells: vec![CellConfig::bs4(), CellConfig::bs4_ampa_only()],
+            every_size: true,
+            ..Self::new(out, cache)
+        }
+    }
+
+    /// The families asked for, or all three.
+    pub fn families(&self) -> Vec<Family> {
+        if self.families.is_empty() {
+            Family::ALL.to_vec()
+        } else {
+            self.families.clone()
+        }
+    }
+
+    /// The sizes fitted of `family`.
+    pub fn sizes_of(&self, family: Family) -> Vec<Size> {
+        if !self.sizes.is_empty() {
+            self.sizes.iter().copied().filter(|s| s.family() == family).collect()
+        } else if self.every_size {
+            Size::of(family).collect()
+        } else {
+            vec![Size::default_for(family)]
+        }
+    }
+
+    /// Checks that every size asked for belongs to a family asked for.
+    pub fn validate(&self) -> Result<(), String> {
+        let families = self.families();
+        match self.sizes.iter().find(|s| !families.contains(&s.family())) {
+            Some(s) => Err(format!(
+                "size `{s}` is a {} size, but the families asked for are {}",
+                s.family().name(),
+                families.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The training config of `size` for a cell with `synapses` raster rows and `branches`.
+    pub fn fit_config(&self, size: Size, synapses: usize, branches: usize) -> FitConfig {
+        let base = FitConfig::new(size.model(synapses, branches));
+        let lr = self.learning_rate.unwrap_or(base.learning_rate);
+        base.clone()
+            .with_steps(self.steps.unwrap_or(default_steps(size.family(), self.every_size)))
+            .with_seed(self.seed)
+            .with_batch(self.batch.unwrap_or(base.batch))
+            .with_window(self.window.unwrap_or(base.window))
+            .with_learning_rate(lr)
+            .with_final_learning_rate(lr / 10.0)
+    }
+
+    /// The training data of `cell`: the standard seeds, `train_trials` of them for training.
+    pub fn data(&self, cell: &CellConfig) -> DataConfig {
+        let mut config = DataConfig::standard(cell.clone(), &self.cache);
+        config.train_seeds = (1..=self.train_trials).collect();
+        config
+    }
+}
+
+/// Steps that keep the default run near 5 minutes on 2 cores (the neuron's step costs about
+/// twice the others' on flex, docs/fit.md); the sweep trains every model 1000 steps.
+pub fn default_steps(family: Family, every_size: bool) -> u64 {
+    match (every_size, family) {
+        (true, _) => 1000,
+        (false, Family::Neuron) => 400,
+        (false, _) => 300,
+    }
+}
+
+/// What a caller sees while a sweep runs. Every method does nothing by default.
+pub trait Observer {
+    /// `done` of `total` trials of `cell` are loaded or simulated.
+    fn data(&mut self, cell: &str, done: usize, total: usize) {
+        let _ = (cell, done, total);
+    }
+    /// `simulated` trials of `config` were simulated now (the rest came from the cache).
+    fn simulated(&mut self, config: &DataConfig, simulated: usize) {
+        let _ = (config, simulated);
+    }
+    /// Model `name` starts (or resumes) training at `step` of `steps`.
+    fn fitting(&mut self, name: &str, step: u64, steps: u64) {
+        let _ = (name, step, steps);
+    }
+    /// A training step of the current model is done.
+    fn step(&mut self, progress: &FitProgress) {
+        let _ = progress;
+    }
+    /// The current model is trained (or failed to).
+    fn fitted(&mut self, name: &str, result: Option<&FitResult>) {
+        let _ = (name, result);
+    }
+}
+
+/// An [`Observer`] that shows nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// Runs `config` on `device`: for each cell its data (simulated and cached where missing), then
+/// each family's sizes, each trained (or resumed) on the training loop, saved to
+/// `out/models/NAME.model`, scored on the held-out trials and counted; then `report.json`,
+/// `pareto.svg` and `traces.svg` (held-out traces of the first cell) in `out`.
+pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Observer) -> Result<FitReport, FitError> {
+    config.validate().map_err(FitError::Sweep)?;
+    for dir in ["checkpoints", "models"] {
+        let d = config.out.join(dir);
+        std::fs::create_dir_all(&d).map_err(|source| FitError::Save { path: d, source })?;
+    }
+    let mut report = FitReport {
+        results: Vec::new(),
+        simulator_flops_per_ms: Vec::new(),
+        data: String::new(),
+        device: neuron_nn::BackendKind::of(device).name().into(),
+    };
+    let mut traces: Vec<(Family, Prediction)> = Vec::new();
+    let mut trace_trial: Option<TrialData> = None;
+    for (c, cell) in config.cells.iter().enumerate() {
+        let data_config = config.data(cell);
+        let data = load_or_simulate(&data_config, |done, total| observer.data(&cell.name, done, total))?;
+        observer.simulated(&data_config, data.simulated);
+        report.data = format!(
+            "training seeds {:?}, held-out seeds {:?}, {} s each",
+            data_config.train_seeds, data_config.test_seeds, data_config.seconds
+        );
+        let synapses = data.synapses();
+        let sim = Simulator::new(cell, &synapses, &data_config.sim)?;
+        report
+            .simulator_flops_per_ms
+            .push((cell.name.clone(), sim.flops_per_ms(data.events_per_ms())));
+        for family in config.families() {
+            let sizes = config.sizes_of(family);
+            // The held-out trace shows the family's default size, or its first one fitted.
+            let traced = sizes
+                .iter()
+                .copied()
+                .find(|&s| s == Size::default_for(family))
+                .or(sizes.first().copied());
+            for size in sizes {
+                let name = format!("{}-{}-{}", cell.name, family.name(), size);
+                let fit = config.fit_config(size, synapses.len(), cell.dendrites());
+                let fitted = fit_one(config, &name, fit, &data, device, observer);
+                let (session, model) = match fitted {
+                    Ok(f) => f,
+                    Err(e) => {
+                        observer.fitted(&name, None);
+                        return Err(e);
+                    }
+                };
+                let (scores, predictions) = score(&model, &session.header, &data.test, device)?;
+                if c == 0 && traced == Some(size) {
+                    trace_trial.get_or_insert_with(|| data.test[0].clone());
+                    traces.push((family, predictions[0].clone()));
+                }
+                let flops = flops_per_ms(&model, synapses.len());
+                let result = FitResult {
+                    cell: cell.name.clone(),
+                    family,
+                    size,
+                    model: session.config.model.clone(),
+                    params: model.num_params(),
+                    flops_per_ms: flops.torch,
+                    all_ops_flops_per_ms: flops.all_ops,
+                    reach_ms: session.config.model.reach(),
+                    steps: session.step(),
+                    train_seconds: session.train_seconds(),
+                    dendrite_paths: session.dendrite_paths(),
+                    scores,
+                };
+                observer.fitted(&name, Some(&result));
+                report.results.push(result);
+            }
+        }
+    }
+    write_report(&config.out, &report, trace_trial.as_ref(), &traces)?;
+    Ok(report)
+}
+
+/// Trains (or resumes) one model and saves it; returns the session and the inference model.
+fn fit_one(
+    config: &SweepConfig,
+    name: &str,
+    fit: FitConfig,
+    data: &Dataset,
+    device: &Device,
+    observer: &mut impl Observer,
+) -> Result<(FitSession, FitModel), FitError> {
+    let checkpoint = config.out.join("checkpoints").join(format!("{name}.ckpt"));
+    let session = if config.resume && checkpoint.exists() {
+        let s = FitSession::resume(&checkpoint, data, device)?;
+        if s.config != fit {
+            return Err(FitError::OtherConfig { path: checkpoint });
+        }
+        s
+    } else {
+        FitSession::new(fit.clone(), data, device)?
+    };
+    observer.fitting(name, session.step(), fit.steps);
+    let until = config.stop_after.unwrap_or(fit.steps);
+    let session = session.run(data, until, Some(&checkpoint), |p| observer.step(p))?;
+    let model = session.model().valid();
+    let path = config.out.join("models").join(format!("{name}.model"));
+    model
+        .save(&session.header, &path)
+        .map_err(|source| FitError::Save { path, source })?;
+    Ok((session, model))
+}
+
+/// `report.json`, `pareto.svg` and (with a traced trial) `traces.svg` in `out`.
+fn write_report(
+    out: &Path,
+    report: &FitReport,
+    trial: Option<&TrialData>,
+    traces: &[(Family, Prediction)],
+) -> Result<(), FitError> {
+    let saved = |name: &str, r: std::io::Result<()>| {
+        r.map_err(|source| FitError::Save {
+            path: out.join(name),
+            source,
+        })
+    };
+    let json = serde_json::to_string_pretty(report).expect("a report serialises");
+    saved(
+        "report.json",
+        train::write_atomic(&out.join("report.json"), json.as_bytes()),
+    )?;
+    saved(
+        "pareto.svg",
+        crate::plot::pareto(out.join("pareto.svg"), &report.results, &report.simulator_flops_per_ms),
+    )?;
+    if let Some(trial) = trial {
+        let p: Vec<(Family, &Prediction)> = traces.iter().map(|(f, p)| (*f, p)).collect();
+        saved(
+            "traces.svg",
+            crate::plot::traces(out.join("traces.svg"), trial, &p, 2000, 1500),
+        )?;
+    }
+    Ok(())
+}
+
+/// A saved model scored on one trial file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileScores {
+    /// What the model file says it is.
+    pub header: ModelHeader,
+    /// The trial's length, ms.
+    pub ms: usize,
+    /// The scores.
+    pub scores: Scores,
+}
+
+/// Scores the model saved at `model` on the simulated trial in `trial` (a biophys `.npz`, any
+/// synapse order: the neuron lays every row onto its grid; a baseline refuses another
+/// placement), skipping the first `SKIP_MS` as the held-out scores do.
+pub fn evaluate_file(model: &Path, trial: &Path, device: &Device) -> Result<FileScores, FitError> {
+    let (header, fitted) = FitModel::load(model, device)?;
+    let loaded = Trial::load(trial)?;
+    let seed = loaded.meta.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
+    let data = TrialData::from_trial(loaded, seed, trial)?;
+    let (scores, _) = score(&fitted, &header, std::slice::from_ref(&data), device)?;
+    Ok(FileScores {
+        header,
+        ms: data.ms(),
+        scores,
+    })
+}
+
+/// One fitted model's numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitResult {
+    /// The cell (e.g. `bs4`, `bs4-ampa`).
+    pub cell: String,
+    /// The family.
+    pub family: Family,
+    /// The size.
+    pub size: Size,
+    /// The model config.
+    pub model: ModelConfig,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Forward FLOPs per simulated ms (torch's convention, streaming).
+    pub flops_per_ms: f64,
+    /// The same with every op counted (`Convention::full()`: element-wise ops, reductions),
+    /// the convention the simulator's own count follows.
+    pub all_ops_flops_per_ms: f64,
+    /// Milliseconds of input each output depends on.
+    pub reach_ms: usize,
+    /// Adam steps.
+    pub steps: u64,
+    /// Wall seconds of training steps, over every resumed part of the run.
+    pub train_seconds: f64,
+    /// The path each dendrite stage took in training (empty for the baselines): a repeated
+    /// run names them to repeat the numbers on another machine.
+    #[serde(default)]
+    pub dendrite_paths: Vec<DendriteAlgorithm>,
+    /// Held-out scores.
+    pub scores: Scores,
+}
+
+/// A run's report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Every fitted model.
+    pub results: Vec<FitResult>,
+    /// The simulator's own cost per simulated ms, per cell (derived from its loops).
+    pub simulator_flops_per_ms: Vec<(String, f64)>,
+    /// Training and held-out seeds, trial length.
+    pub data: String,
+    /// The backend.
+    pub device: String,
+}
+
+impl FitReport {
+    /// A markdown table of the results.
+    pub fn to_table(&self) -> String {
+        let mut s = String::from(
+            "| cell | family | size | params | FLOPs/ms | all ops/ms | AUC | TPR@1%FPR | V RMSE (mV) | V expl. var. | train s |\n\
+             |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for r in &self.results {
+            s += &format!(
+                "| {} | {} | {} | {} | {:.3e} | {:.3e} | {:.4} | {:.3} | {:.2} | {:.1} % | {:.0} |\n",
+                r.cell,
+                r.family.title(),
+                r.size,
+                r.params,
+                r.flops_per_ms,
+                r.all_ops_flops_per_ms,
+                r.scores.auc,
+                r.scores.tpr_at_1pct_fpr,
+                r.scores.voltage_rmse_mv,
+                100.0 * r.scores.voltage_explained_variance,
+                r.train_seconds
+            );
+        }
+        for (cell, f) in &self.simulator_flops_per_ms {
+            s += &format!("\nSimulator ({cell}): {f:.3e} FLOPs per simulated ms (from its loops).\n");
+        }
+        s
+    }
+}
