@@ -132,24 +132,51 @@ fn stages_match_flex() {
             |m, x| m.forward(x),
         );
     }
-    for algorithm in [DendriteAlgorithm::Direct, DendriteAlgorithm::Expanded] {
-        // Odd and even kernels, channels in and out, bias: every index path of both algorithms.
-        for (kernel, channels, out) in [([3, 4, 5], 1, 1), ([2, 3, 2], 2, 3)] {
+    // The FFT too: Auto takes it on wgpu for wide kernels. A 7-step window folds time into the
+    // spectral products; 40 steps transform it (with dilated taps: the kernel's zeros included).
+    for algorithm in [
+        DendriteAlgorithm::Direct,
+        DendriteAlgorithm::Expanded,
+        DendriteAlgorithm::Fft,
+    ] {
+        // Odd and even kernels, channels in and out, bias: every index path of every algorithm.
+        for (kernel, channels, out, time, dilation) in [
+            ([3, 4, 5], 1, 1, 7, 1),
+            ([2, 3, 2], 2, 3, 7, 1),
+            ([3, 6, 4], 1, 2, 40, 3),
+        ] {
             compare(
-                &format!("Dendrites {algorithm:?} {kernel:?}"),
+                &format!("Dendrites {algorithm:?} {kernel:?} over {time} steps, dilation {dilation}"),
                 &gpu,
                 |d| {
                     DendritesConfig::new(5, 6, kernel)
                         .with_channels(channels)
                         .with_out_channels(out)
+                        .with_dilation(dilation)
                         .with_bias(true)
                         .with_algorithm(algorithm)
                         .init(d)
                 },
-                [2, channels * 30, 7],
+                [2, channels * 30, time],
                 |m, x| m.forward(x),
             );
         }
+    }
+    // The memory soma's recurrence (one neuron and a population of three), through time.
+    for neurons in [1, 3] {
+        compare(
+            &format!("MemorySoma, {neurons} neurons"),
+            &gpu,
+            |d| {
+                MemorySomaConfig::new(4)
+                    .with_units(5)
+                    .with_hidden(6)
+                    .with_neurons(neurons)
+                    .init(d)
+            },
+            [2, neurons * 4, 12],
+            |m, x| m.forward(x),
+        );
     }
     for window in [None, Some(3)] {
         compare(
@@ -297,7 +324,7 @@ fn diffusion_learners_match_flex() {
             compare(
                 &format!("{} learner, {}-D", learner.name(), cable.dims()),
                 &gpu,
-                |d| train::learners::init(&cable, 2, d),
+                |d| train::cable::learners::init(&cable, 2, d),
                 [3, cable.positions, cable.dendrites],
                 |m, x| m.propagate(learner, x),
             );

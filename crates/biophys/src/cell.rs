@@ -220,7 +220,7 @@ impl CellConfig {
     /// (GABA_A 1 nS) over the dendrites by length, 10 GABA_A sites on the soma; inputs peak at
     /// 6 Hz (excitatory) and 15 Hz (inhibitory) per site before the per-site gain.
     pub fn bs4() -> Self {
-        let pas = vec![Mechanism::Pas { g: 5e-5, e: -65.0 }];
+        let pas = vec![Mechanism::pas(5e-5, -65.0)];
         let dend = |name: &str, length: f64, nseg: usize| Section {
             name: name.into(),
             length,

@@ -131,7 +131,7 @@ pub fn parse(text: &str, template: &CellConfig) -> std::result::Result<CellConfi
         .sections
         .get(1)
         .map(|s| s.mechanisms.clone())
-        .unwrap_or_else(|| vec![crate::mechanisms::Mechanism::Pas { g: 5e-5, e: -65.0 }]);
+        .unwrap_or_else(|| vec![crate::mechanisms::Mechanism::pas(5e-5, -65.0)]);
     let mut sections = vec![Section {
         name: "soma".into(),
         length: soma_len,

@@ -59,7 +59,7 @@ fn run(cell: &CellConfig, config: SimConfig, ms: usize) -> Output {
 #[test]
 fn a_passive_compartment_has_the_analytic_input_resistance_and_time_constant() {
     // g = 1e-4 S/cm², cm = 1 µF/cm²: τ = 10 ms. Area π·20·20 µm²: R = 1/(g·A) ≈ 795.8 MΩ.
-    let cell = one_section(20.0, 20.0, 1, vec![Mechanism::Pas { g: 1e-4, e: -65.0 }]);
+    let cell = one_section(20.0, 20.0, 1, vec![Mechanism::pas(1e-4, -65.0)]);
     let (i, dt, tau) = (0.01, 0.025, 10.0);
     let r_in = 1.0 / (1e-4 * std::f64::consts::PI * 400.0 * 1e-8) * 1e-6; // MΩ
     let config = SimConfig {
@@ -92,7 +92,7 @@ fn a_passive_compartment_has_the_analytic_input_resistance_and_time_constant() {
 /// Steady-state attenuation `V(L)/V(0)` of a sealed cable injected at its 0-end.
 fn attenuation(nseg: usize) -> (f64, f64) {
     // 1000 µm, 1 µm, Rm = 1e4 Ω·cm², Ra = 100 Ω·cm: λ = sqrt(d·Rm/(4·Ra)) = 500 µm.
-    let mut cell = one_section(1000.0, 1.0, nseg, vec![Mechanism::Pas { g: 1e-4, e: 0.0 }]);
+    let mut cell = one_section(1000.0, 1.0, nseg, vec![Mechanism::pas(1e-4, 0.0)]);
     cell.v_init = 0.0;
     let config = SimConfig {
         dt: 0.1,
@@ -248,7 +248,7 @@ fn an_exp2syn_event_peaks_at_its_weight() {
     // A tiny, very leaky compartment follows the synapse quasi-statically: each step solves
     // g_l·(V − e_l) + g_s·(V − e) = 0, so g_s = g_l·(V − e_l)/(e − V) reads the conductance back.
     for receptor in [Receptor::ampa(0.0004), Receptor::gaba_a(0.001)] {
-        let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::Pas { g: 1.0, e: -65.0 }]);
+        let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::pas(1.0, -65.0)]);
         cell.cm = 1e-9;
         cell.v_init = -65.0;
         cell.inhibitory = vec![Receptor {
@@ -289,7 +289,7 @@ fn nmda_conductance_follows_the_magnesium_block() {
     let nmda = Receptor::nmda(1e-5);
     let block = nmda.mg_block.clone().unwrap();
     let g_at = |hold: f64| {
-        let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::Pas { g: 1.0, e: hold }]);
+        let mut cell = one_section(1.0, 1.0, 1, vec![Mechanism::pas(1.0, hold)]);
         cell.cm = 1e-9;
         cell.v_init = hold;
         cell.inhibitory = vec![Receptor {

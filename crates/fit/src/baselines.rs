@@ -167,3 +167,69 @@ impl LinearNonlinear {
         self.filters.weight.dims()[1]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::{ModuleMapper, Param};
+    use burn::tensor::TensorData;
+
+    /// Every weight made positive, so that no ReLU can hide an input's effect.
+    struct Positive;
+
+    impl ModuleMapper for Positive {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.abs() + 0.01)
+        }
+    }
+
+    /// The outputs that change when one input spike at `t0` is added: first and last ms.
+    fn response(forward: impl Fn(Tensor<3>) -> Tensor<3>, synapses: usize, t0: usize, ms: usize) -> (usize, usize) {
+        let device = Device::flex();
+        let mut bits = vec![0.0f32; synapses * ms];
+        let before: Vec<f64> = forward(Tensor::from_data(
+            TensorData::new(bits.clone(), [1, synapses, ms]),
+            &device,
+        ))
+        .into_data()
+        .iter()
+        .collect();
+        bits[ms + t0] = 1.0; // synapse 1
+        let after: Vec<f64> = forward(Tensor::from_data(TensorData::new(bits, [1, synapses, ms]), &device))
+            .into_data()
+            .iter()
+            .collect();
+        let changed: Vec<usize> = (0..ms).filter(|&t| (before[t] - after[t]).abs() > 1e-9).collect();
+        (
+            *changed.first().expect("a response"),
+            *changed.last().expect("a response"),
+        )
+    }
+
+    #[test]
+    fn each_baseline_responds_from_the_spike_to_exactly_its_reach() {
+        let device = Device::flex();
+        let tcn = TcnConfig::new(3, 4, 3).with_first_kernel(4).with_kernel(3);
+        // 3 taps of the first layer back, then 2 later layers of 2 taps 2 steps apart.
+        assert_eq!(tcn.reach(), 3 + 2 * 2 * 2);
+        let net = tcn.init(&device).unwrap().map(&mut Positive);
+        assert_eq!(response(|x| net.forward(x), 3, 5, 30), (5, 5 + tcn.reach()));
+        let ln = LinearNonlinearConfig::new(3).with_kernel(6);
+        assert_eq!(ln.reach(), 5);
+        let model = ln.init(&device).unwrap().map(&mut Positive);
+        assert_eq!(response(|x| model.forward(x), 3, 5, 30), (5, 10));
+        assert_eq!((net.synapses(), model.synapses()), (3, 3));
+    }
+
+    #[test]
+    fn configs_without_size_are_refused() {
+        let e = TcnConfig::new(3, 0, 2).validate().unwrap_err().to_string();
+        assert!(e.contains("TcnConfig") && e.contains("width"), "{e}");
+        let e = LinearNonlinearConfig::new(3)
+            .with_kernel(0)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kernel"), "{e}");
+    }
+}

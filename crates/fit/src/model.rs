@@ -337,3 +337,94 @@ impl FitModel {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biophys::{Branch, SynapseType};
+
+    fn synapses(n: usize) -> Synapses {
+        Synapses {
+            branch: (0..n).map(|i| Branch::Dendrite(i % 4)).collect(),
+            pos: (0..n).map(|i| i as f64 / n as f64).collect(),
+            kind: (0..n)
+                .map(|i| {
+                    if i % 5 == 0 {
+                        SynapseType::Inhibitory
+                    } else {
+                        SynapseType::Excitatory
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn placements_differ_by_length_position_branch_or_type() {
+        let a = synapses(10);
+        assert_eq!(placement_difference(&a, &a.clone()), None);
+        let mut b = a.clone();
+        b.pos[3] += 0.01;
+        b.kind[4] = SynapseType::Inhibitory;
+        assert_eq!(
+            placement_difference(&a, &b).as_deref(),
+            Some("2 of 10 synapses sit elsewhere or have another type")
+        );
+        let mut c = a.clone();
+        c.branch[0] = Branch::Soma;
+        assert!(placement_difference(&a, &c).is_some());
+        assert_eq!(
+            placement_difference(&a, &synapses(9)).as_deref(),
+            Some("9 synapses, trained on 10")
+        );
+        assert!("neuron".parse::<Family>() == Ok(Family::Neuron));
+        assert_eq!(
+            "cnn".parse::<Family>().unwrap_err(),
+            "unknown model family `cnn`: expected neuron, tcn or ln"
+        );
+    }
+
+    #[test]
+    fn the_output_prior_is_the_constant_best_prediction() {
+        let device = Device::flex();
+        let s = synapses(10);
+        for config in [
+            ModelConfig::Ln(LinearNonlinearConfig::new(10).with_kernel(3)),
+            ModelConfig::Tcn(TcnConfig::new(10, 4, 2).with_first_kernel(3).with_kernel(2)),
+        ] {
+            let model = config.init(&s, &device).unwrap().with_output_prior(0.01);
+            let x = Tensor::<3>::ones([2, 10, 6], &device);
+            let out: Vec<f64> = model.forward(x).into_data().iter::<f64>().collect();
+            let logit = (0.01f64 / 0.99).ln();
+            // [batch 2, (logit, voltage), 6 ms]: the logit everywhere, the voltage at its mean.
+            for (i, v) in out.iter().enumerate() {
+                let want = if i / 6 % 2 == 0 { logit } else { 0.0 };
+                assert!((v - want).abs() < 1e-6, "{:?} output {i}: {v}", config.family());
+            }
+        }
+    }
+
+    #[test]
+    fn a_model_file_whose_config_cannot_build_is_refused_saying_why() {
+        let device = Device::flex();
+        let path = std::env::temp_dir().join(format!("fit-model-{}.model", std::process::id()));
+        let config = ModelConfig::Ln(LinearNonlinearConfig::new(10).with_kernel(3));
+        let model = config.init(&synapses(10), &device).unwrap();
+        let header = ModelHeader {
+            model: config,
+            cell: "bs4".into(),
+            // A header edited to another cell's synapses: the model no longer fits them.
+            synapses: synapses(7),
+            voltage: Normalisation { mean: -65.0, std: 2.0 },
+            input_scale: 1.0,
+        };
+        model.save(&header, &path).unwrap();
+        let e = FitModel::load(&path, &device).unwrap_err().to_string();
+        assert!(
+            e.contains("the saved config cannot build the module")
+                && e.contains("configured for 10 synapses, but the cell has 7"),
+            "{e}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}

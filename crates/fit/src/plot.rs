@@ -194,3 +194,96 @@ pub fn traces(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Scores;
+    use crate::sizes::Size;
+    use biophys::{Raster, Synapses};
+
+    fn result(cell: &str, family: Family, flops: f64, auc: f64) -> FitResult {
+        let size = Size::default_for(family);
+        FitResult {
+            cell: cell.into(),
+            family,
+            size,
+            model: size.model(250, 4),
+            params: 1,
+            flops_per_ms: flops,
+            all_ops_flops_per_ms: flops,
+            reach_ms: 1,
+            steps: 1,
+            train_seconds: 1.0,
+            dendrite_paths: Vec::new(),
+            scores: Scores {
+                auc,
+                tpr_at_1pct_fpr: 0.1,
+                voltage_rmse_mv: 2.0,
+                voltage_explained_variance: 0.4,
+                bins: 10,
+                spikes: 1,
+            },
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("fit-plot-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn the_pareto_plot_names_every_family_cell_and_simulator_and_refuses_no_results() {
+        let path = temp("pareto.svg");
+        let results = vec![
+            result("bs4", Family::Neuron, 4.8e4, 0.925),
+            result("bs4", Family::Tcn, 5.8e5, 0.937),
+            result("bs4-ampa", Family::Ln, 4.0e4, 0.93),
+        ];
+        pareto(&path, &results, &[("bs4".into(), 2.1e5)]).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        for label in [
+            "library neuron (bs4)",
+            "temporal convnet (bs4)",
+            "linear-nonlinear (bs4-ampa)",
+            "simulator (bs4)",
+        ] {
+            assert!(svg.contains(label), "the legend lacks {label}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        let e = pareto(&path, &[], &[]).unwrap_err().to_string();
+        assert!(e.contains("no results to plot"), "{e}");
+        assert!(!path.exists(), "nothing written on error");
+    }
+
+    #[test]
+    fn traces_show_the_truth_and_each_family_and_refuse_an_empty_stretch() {
+        let ms = 100;
+        let trial = TrialData {
+            seed: 3,
+            synapses: Synapses::empty(),
+            raster: Raster::zeros(0, ms),
+            spikes: (0..ms).map(|t| (t % 40 == 7) as i8).collect(),
+            voltage: (0..ms).map(|t| -70.0 + (t % 40) as f64).collect(),
+        };
+        let p = Prediction {
+            logit: vec![0.0; ms],
+            voltage: vec![-65.0; ms],
+        };
+        let path = temp("traces.svg");
+        traces(&path, &trial, &[(Family::Neuron, &p), (Family::Ln, &p)], 10, 50).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for label in [
+            "held-out trial (seed 3)",
+            "biophys",
+            "library neuron",
+            "linear-nonlinear",
+        ] {
+            assert!(svg.contains(label), "the traces lack {label}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        let e = traces(&path, &trial, &[], ms, 50).unwrap_err().to_string();
+        assert!(e.contains("empty stretch"), "{e}");
+        assert!(!path.exists());
+    }
+}

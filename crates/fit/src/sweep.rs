@@ -28,8 +28,10 @@ pub struct SweepConfig {
     pub cache: PathBuf,
     /// The cells, in order (the held-out traces show the first).
     pub cells: Vec<CellConfig>,
-    /// Training trials of 30 s, seeds 1..=N (the held-out seeds stay the same).
+    /// Training trials, seeds 1..=N (the held-out seeds stay the same).
     pub train_trials: u64,
+    /// Simulated seconds per trial. Default 30.
+    pub seconds: f64,
     /// Families to fit; empty: all three.
     pub families: Vec<Family>,
     /// Sizes to fit; empty: each family's default ([`Size::default_for`]), or every size with
@@ -61,6 +63,7 @@ impl SweepConfig {
             cache: cache.into(),
             cells: vec![CellConfig::bs4()],
             train_trials: 20,
+            seconds: 30.0,
             families: Vec::new(),
             sizes: Vec::new(),
             every_size: false,
@@ -129,11 +132,14 @@ impl SweepConfig {
             .with_final_learning_rate(lr / 10.0)
     }
 
-    /// The training data of `cell`: the standard seeds, `train_trials` of them for training.
+    /// The training data of `cell`: the standard seeds, `train_trials` of them for training,
+    /// `seconds` each.
     pub fn data(&self, cell: &CellConfig) -> DataConfig {
-        let mut config = DataConfig::standard(cell.clone(), &self.cache);
-        config.train_seeds = (1..=self.train_trials).collect();
-        config
+        DataConfig {
+            train_seeds: (1..=self.train_trials).collect(),
+            seconds: self.seconds,
+            ..DataConfig::standard(cell.clone(), &self.cache)
+        }
     }
 }
 
@@ -309,9 +315,11 @@ fn write_report(
     )?;
     if let Some(trial) = trial {
         let p: Vec<(Family, &Prediction)> = traces.iter().map(|(f, p)| (*f, p)).collect();
+        // 1.5 s from 2 s in, or as late as a shorter trial allows.
+        let start = 2000.min(trial.ms().saturating_sub(1500));
         saved(
             "traces.svg",
-            crate::plot::traces(out.join("traces.svg"), trial, &p, 2000, 1500),
+            crate::plot::traces(out.join("traces.svg"), trial, &p, start, 1500),
         )?;
     }
     Ok(())
@@ -416,5 +424,73 @@ impl FitReport {
             s += &format!("\nSimulator ({cell}): {f:.3e} FLOPs per simulated ms (from its loops).\n");
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_main_command_fits_one_size_per_family_and_the_sweep_every_size() {
+        let main = SweepConfig::new("out", "cache");
+        assert_eq!(main.families(), Family::ALL.to_vec());
+        for family in Family::ALL {
+            assert_eq!(main.sizes_of(family), vec![Size::default_for(family)]);
+        }
+        let sweep = SweepConfig::sweep("out", "cache");
+        assert_eq!(sweep.cells.len(), 2);
+        assert_eq!(sweep.sizes_of(Family::Neuron).len(), Size::of(Family::Neuron).count());
+        // Sizes asked for win over both; a size of a family not asked for is an error.
+        let asked = SweepConfig {
+            families: vec![Family::Ln],
+            sizes: vec!["k20".parse().unwrap(), "k40".parse().unwrap()],
+            ..sweep.clone()
+        };
+        assert_eq!(asked.sizes_of(Family::Ln).len(), 2);
+        assert!(asked.validate().is_ok());
+        let wrong = SweepConfig {
+            sizes: vec!["4-1".parse().unwrap()],
+            ..asked
+        };
+        let e = wrong.validate().unwrap_err();
+        assert!(
+            e.contains("size `4-1` is a neuron size, but the families asked for are ln"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_models_training_config_takes_the_run_s_settings_and_each_familys_defaults() {
+        let main = SweepConfig::new("out", "cache");
+        let neuron = main.fit_config(Size::default_for(Family::Neuron), 250, 4);
+        let ln = main.fit_config(Size::default_for(Family::Ln), 250, 4);
+        assert_eq!((neuron.steps, ln.steps), (400, 300));
+        assert_eq!(neuron.final_learning_rate, neuron.learning_rate / 10.0);
+        let set = SweepConfig {
+            steps: Some(7),
+            batch: Some(3),
+            window: Some(64),
+            learning_rate: Some(1e-2),
+            seed: 5,
+            ..main.clone()
+        }
+        .fit_config(Size::default_for(Family::Tcn), 250, 4);
+        assert_eq!((set.steps, set.batch, set.window, set.seed), (7, 3, 64, 5));
+        assert_eq!((set.learning_rate, set.final_learning_rate), (1e-2, 1e-3));
+        assert_eq!(
+            SweepConfig::sweep("o", "c")
+                .fit_config(Size::default_for(Family::Ln), 250, 4)
+                .steps,
+            1000
+        );
+        let data = SweepConfig {
+            train_trials: 3,
+            seconds: 1.5,
+            ..main
+        }
+        .data(&CellConfig::bs4());
+        assert_eq!((data.train_seeds, data.seconds), (vec![1, 2, 3], 1.5));
+        assert_eq!(data.test_seeds, vec![101, 102, 103, 104]);
     }
 }

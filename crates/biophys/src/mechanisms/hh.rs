@@ -4,7 +4,9 @@
 //! (`usetable_hh = 1`: 201 entries from −100 to 100 mV, linear interpolation, clamped outside).
 //! Its gates advance by `cnexp` ([`super::cnexp`]), as `hh.mod`'s `SOLVE states METHOD cnexp`.
 
-use super::{Context, Mechanism, cnexp};
+use serde::{Deserialize, Serialize};
+
+use super::{Context, cnexp};
 use crate::error::{Result, finite, non_negative};
 use crate::fast_exp::EXP_FLOPS;
 
@@ -120,25 +122,47 @@ impl HhRates {
     }
 }
 
-/// Checks `hh`'s conductances (≥ 0, S/cm²) and reversals (finite, mV); errors name `what`.
-pub fn validate(what: &dyn Fn() -> String, m: &Mechanism) -> Result<()> {
-    let Mechanism::Hh {
-        gnabar,
-        gkbar,
-        gl,
-        el,
-        ena,
-        ek,
-    } = *m
-    else {
-        unreachable!("hh::validate is called on hh")
-    };
-    non_negative(what, "hh.gnabar", gnabar)?;
-    non_negative(what, "hh.gkbar", gkbar)?;
-    non_negative(what, "hh.gl", gl)?;
-    finite(what, "hh.el", el)?;
-    finite(what, "hh.ena", ena)?;
-    finite(what, "hh.ek", ek)
+/// `hh`'s parameters: peak conductances (S/cm²) and reversals (mV).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Hh {
+    /// Peak sodium conductance, S/cm² (NEURON: 0.12).
+    pub gnabar: f64,
+    /// Peak potassium conductance, S/cm² (0.036).
+    pub gkbar: f64,
+    /// Leak conductance, S/cm² (0.0003).
+    pub gl: f64,
+    /// Leak reversal, mV (−54.3).
+    pub el: f64,
+    /// Sodium reversal, mV (NEURON's default 50).
+    pub ena: f64,
+    /// Potassium reversal, mV (NEURON's default −77).
+    pub ek: f64,
+}
+
+impl Default for Hh {
+    /// NEURON's defaults.
+    fn default() -> Self {
+        Self {
+            gnabar: 0.12,
+            gkbar: 0.036,
+            gl: 0.0003,
+            el: -54.3,
+            ena: 50.0,
+            ek: -77.0,
+        }
+    }
+}
+
+impl Hh {
+    /// Checks the conductances (≥ 0) and reversals (finite); errors name `what`.
+    pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
+        non_negative(what, "hh.gnabar", self.gnabar)?;
+        non_negative(what, "hh.gkbar", self.gkbar)?;
+        non_negative(what, "hh.gl", self.gl)?;
+        finite(what, "hh.el", self.el)?;
+        finite(what, "hh.ena", self.ena)?;
+        finite(what, "hh.ek", self.ek)
+    }
 }
 
 /// One `hh` node: absolute conductances (µS) and reversals (mV).
@@ -170,27 +194,16 @@ impl HhChannel {
         }
     }
 
-    /// Inserts `m` (an [`Mechanism::Hh`]) at `node`; `absolute` turns S/cm² into µS there.
-    pub fn insert(&mut self, node: usize, m: &Mechanism, absolute: &dyn Fn(f64) -> f64) {
-        let Mechanism::Hh {
-            gnabar,
-            gkbar,
-            gl,
-            el,
-            ena,
-            ek,
-        } = *m
-        else {
-            unreachable!("HhChannel::insert takes hh")
-        };
+    /// Inserts `hh` at `node`; `absolute` turns S/cm² into µS there.
+    pub fn insert(&mut self, node: usize, hh: &Hh, absolute: &dyn Fn(f64) -> f64) {
         self.nodes.push(HhNode {
             node,
-            gnabar: absolute(gnabar),
-            gkbar: absolute(gkbar),
-            gl: absolute(gl),
-            el,
-            ena,
-            ek,
+            gnabar: absolute(hh.gnabar),
+            gkbar: absolute(hh.gkbar),
+            gl: absolute(hh.gl),
+            el: hh.el,
+            ena: hh.ena,
+            ek: hh.ek,
         });
     }
 
@@ -306,7 +319,7 @@ mod tests {
             hh_table: false,
         });
         // 1000 µm² of membrane: S/cm² × 1000 µm² × 1e-2 = 10·g µS.
-        c.insert(1, &Mechanism::hh(), &|g| g * 1000.0 * 1e-2);
+        c.insert(1, &Hh::default(), &|g| g * 1000.0 * 1e-2);
         assert_eq!(c.states(), 3);
         let mut gates = vec![0.0; 3 * 2];
         c.init::<2>(-65.0, &mut gates);

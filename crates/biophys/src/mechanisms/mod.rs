@@ -14,52 +14,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::tree::Tree;
 
-/// A membrane mechanism, as NEURON's built-ins of the same name.
+/// A membrane mechanism, as NEURON's built-ins of the same name. In JSON, the parameters with
+/// `"kind"`: `{"kind": "pas", "g": 5e-5, "e": -65}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Mechanism {
     /// Passive leak `i = g·(v − e)`: NEURON's `pas` ([`pas`]).
-    Pas {
-        /// Conductance, S/cm².
-        g: f64,
-        /// Reversal, mV.
-        e: f64,
-    },
+    Pas(pas::Pas),
     /// Hodgkin–Huxley sodium, potassium and leak, exactly NEURON's `hh` ([`hh`]).
-    Hh {
-        /// Peak sodium conductance, S/cm² (NEURON: 0.12).
-        gnabar: f64,
-        /// Peak potassium conductance, S/cm² (0.036).
-        gkbar: f64,
-        /// Leak conductance, S/cm² (0.0003).
-        gl: f64,
-        /// Leak reversal, mV (−54.3).
-        el: f64,
-        /// Sodium reversal, mV (NEURON's default 50).
-        ena: f64,
-        /// Potassium reversal, mV (NEURON's default −77).
-        ek: f64,
-    },
+    Hh(hh::Hh),
 }
 
 impl Mechanism {
+    /// NEURON's `pas` with conductance `g` (S/cm²) and reversal `e` (mV).
+    pub fn pas(g: f64, e: f64) -> Self {
+        Self::Pas(pas::Pas { g, e })
+    }
+
     /// NEURON's `hh` with its default parameters and ion reversals.
     pub fn hh() -> Self {
-        Self::Hh {
-            gnabar: 0.12,
-            gkbar: 0.036,
-            gl: 0.0003,
-            el: -54.3,
-            ena: 50.0,
-            ek: -77.0,
-        }
+        Self::Hh(hh::Hh::default())
     }
 
     /// Checks the parameters; errors name `what` (the section).
     pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
         match self {
-            Self::Pas { g, e } => pas::validate(what, *g, *e),
-            Self::Hh { .. } => hh::validate(what, self),
+            Self::Pas(p) => p.validate(what),
+            Self::Hh(h) => h.validate(what),
         }
     }
 }
@@ -144,8 +125,8 @@ impl Membrane {
                 let absolute = |g: f64| g * tree.area[node] * 1e-2;
                 for m in &section.mechanisms {
                     match m {
-                        Mechanism::Pas { g, e } => pas::insert(&mut membrane, node, absolute(*g), *e),
-                        Mechanism::Hh { .. } => hh.insert(node, m, &absolute),
+                        Mechanism::Pas(p) => pas::insert(&mut membrane, node, absolute(p.g), p.e),
+                        Mechanism::Hh(h) => hh.insert(node, h, &absolute),
                     }
                 }
             }
@@ -167,6 +148,26 @@ pub fn cnexp(x: f64, inf: f64, tau: f64, dt: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mechanisms_read_and_write_their_json_as_before() {
+        // The format cells have been saved in: the parameters beside a `kind` tag.
+        let pas: Mechanism = serde_json::from_str(r#"{"kind": "pas", "g": 5e-5, "e": -65.0}"#).unwrap();
+        assert_eq!(pas, Mechanism::pas(5e-5, -65.0));
+        let json = serde_json::to_value(Mechanism::hh()).unwrap();
+        assert_eq!(json["kind"], "hh");
+        assert_eq!(
+            (json["gnabar"].as_f64(), json["ek"].as_f64()),
+            (Some(0.12), Some(-77.0))
+        );
+        assert_eq!(serde_json::from_value::<Mechanism>(json).unwrap(), Mechanism::hh());
+        assert!(serde_json::from_str::<Mechanism>(r#"{"kind": "nav", "g": 1}"#).is_err());
+        let e = Mechanism::pas(-1.0, 0.0)
+            .validate(&|| "soma".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("soma") && e.contains("pas.g"), "{e}");
+    }
 
     #[test]
     fn cnexp_is_the_exact_solution_for_fixed_rates() {

@@ -1,13 +1,26 @@
 //! NEURON's `pas`: a passive leak `i = g·(v − e)`, linear in `v` and stateless, so every `pas`
 //! on a node folds into one conductance and one `g·e` ([`super::Membrane::leak_g`]).
 
+use serde::{Deserialize, Serialize};
+
 use super::Membrane;
 use crate::error::{Result, finite, non_negative};
 
-/// Checks `g ≥ 0` (S/cm²) and a finite reversal `e` (mV).
-pub fn validate(what: &dyn Fn() -> String, g: f64, e: f64) -> Result<()> {
-    non_negative(what, "pas.g", g)?;
-    finite(what, "pas.e", e)
+/// `pas`'s parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pas {
+    /// Conductance, S/cm².
+    pub g: f64,
+    /// Reversal, mV.
+    pub e: f64,
+}
+
+impl Pas {
+    /// Checks `g ≥ 0` (S/cm²) and a finite reversal `e` (mV); errors name `what`.
+    pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
+        non_negative(what, "pas.g", self.g)?;
+        finite(what, "pas.e", self.e)
+    }
 }
 
 /// Adds a leak of `g` µS reversing at `e` mV to `node`.
@@ -33,7 +46,9 @@ mod tests {
         assert_eq!((m.leak_g[1], m.leak_ge[1]), (3.0, -210.0));
         assert_eq!(m.leak_ge[1] / m.leak_g[1], -70.0);
         assert_eq!((m.leak_g[0], m.leak_ge[0]), (0.0, 0.0));
-        assert!(validate(&|| "soma".into(), -1.0, 0.0).is_err());
-        assert!(validate(&|| "soma".into(), 1.0, f64::NAN).is_err());
+        let what = || "soma".to_string();
+        assert!(Pas { g: -1.0, e: 0.0 }.validate(&what).is_err());
+        assert!(Pas { g: 1.0, e: f64::NAN }.validate(&what).is_err());
+        assert!(Pas { g: 1.0, e: -65.0 }.validate(&what).is_ok());
     }
 }

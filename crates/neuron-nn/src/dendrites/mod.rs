@@ -649,6 +649,40 @@ mod tests {
     }
 
     #[test]
+    fn the_plans_estimates_are_within_ten_times_of_measured_times() {
+        // Loose enough for any machine's noise, tight enough to catch a cost off by 10×
+        // (docs/benchmarks.md measures them within 4.3× on the 2-core VM).
+        let _lock = seed_lock();
+        let device = Device::flex();
+        for (x, w, dilation) in [
+            ([8, 2, 10, 5, 354], [4, 2, 3, 1, 16], 4),  // the fit's first stage
+            ([1, 1, 100, 100, 5], [1, 1, 5, 10, 5], 1), // the pyramidal preset's dendrites
+            ([8, 1, 64, 64, 1], [1, 1, 7, 7, 1], 1),    // train's 2-D cable
+        ] {
+            let p = plan(x, w, dilation, &device);
+            let xt = uniform(x, 90, &device);
+            let wt = uniform(w, 91, &device);
+            for e in p.estimates.iter().filter(|e| e.available && e.seconds < 0.2) {
+                let run = || {
+                    let t = std::time::Instant::now();
+                    dendrite_conv(xt.clone(), wt.clone(), None, dilation, e.algorithm).into_data();
+                    t.elapsed().as_secs_f64()
+                };
+                run();
+                let measured = (0..3).map(|_| run()).fold(f64::MAX, f64::min);
+                let ratio = measured / e.seconds;
+                assert!(
+                    (0.1..10.0).contains(&ratio),
+                    "{x:?} {w:?} on {:?}: measured {measured:.2e} s, estimated {:.2e} s\n{}",
+                    e.algorithm,
+                    e.seconds,
+                    p.costs
+                );
+            }
+        }
+    }
+
+    #[test]
     fn invalid_configs_are_rejected_with_a_message() {
         let err = DendritesConfig::new(4, 4, [5, 4, 5]).validate().unwrap_err();
         assert!(
