@@ -74,13 +74,10 @@ fn main() {
         Conv::Full => Convention::full(),
         Conv::PaddingAware => Convention::padding_aware(),
     };
-    config.dendrites.algorithm = match cli.algorithm.algorithms().as_slice() {
-        [one] => *one,
-        _ => {
-            eprintln!("count_flops: --algorithm takes one path (auto, direct, expanded, fft or fused), not all");
-            std::process::exit(2)
-        }
-    };
+    config.dendrites.algorithm = cli.algorithm.single().unwrap_or_else(|e| {
+        eprintln!("count_flops: {e}");
+        std::process::exit(2)
+    });
     let population = cli.population.map(|n| n as usize);
     let steps = 5; // one window: the essay's 5 time steps
 

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use common::Backend;
+use common::{Backend, DendritePath};
 use indicatif::{ProgressBar, ProgressStyle};
 use train::cable::plot;
 use train::{Learner, Progress, Session, TrainConfig, evaluate};
@@ -40,6 +40,10 @@ struct Cli {
     /// Seed of the weights and of every batch [default: 0].
     #[arg(long)]
     seed: Option<u64>,
+    /// The `Dendrites` learner's path [default: auto, the plan's choice here]: name the one a
+    /// report recorded (`dendrite_path`) to repeat its numbers on another machine.
+    #[arg(long, value_enum)]
+    algorithm: Option<DendritePath>,
     /// Backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     device: Backend,
@@ -50,7 +54,7 @@ struct Cli {
     #[arg(long)]
     stop_after: Option<u64>,
     /// Continue from OUT/checkpoint.nnn (its config is the run's config).
-    #[arg(long, conflicts_with_all = ["dims", "steps", "lr", "k", "seed"])]
+    #[arg(long, conflicts_with_all = ["dims", "steps", "lr", "k", "seed", "algorithm"])]
     resume: bool,
     /// Print one JSON object on stdout (progress stays on stderr).
     #[arg(long)]
@@ -104,7 +108,11 @@ fn main() {
             .with_steps(cli.steps.unwrap_or(base.steps))
             .with_learning_rate(cli.lr.unwrap_or(base.learning_rate))
             .with_k(cli.k.unwrap_or(base.k))
-            .with_seed(cli.seed.unwrap_or(base.seed));
+            .with_seed(cli.seed.unwrap_or(base.seed))
+            .with_dendrite_algorithm(match cli.algorithm {
+                None => base.dendrite_algorithm,
+                Some(path) => path.single().unwrap_or_else(|e| fail(e)),
+            });
         Session::new(config, &device).unwrap_or_else(|e| fail(e))
     };
     let c = session.config.clone();

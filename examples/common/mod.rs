@@ -125,6 +125,14 @@ pub enum DendritePath {
 }
 
 impl DendritePath {
+    /// The one algorithm this names (`all` names several: an error for options taking one).
+    pub fn single(self) -> Result<neuron_nn::DendriteAlgorithm, &'static str> {
+        match self.algorithms().as_slice() {
+            [one] => Ok(*one),
+            _ => Err("--algorithm takes one path here (auto, direct, expanded, fft or fused), not all"),
+        }
+    }
+
     /// The algorithms to time, in order.
     pub fn algorithms(self) -> Vec<neuron_nn::DendriteAlgorithm> {
         use neuron_nn::DendriteAlgorithm as A;

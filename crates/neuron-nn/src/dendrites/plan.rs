@@ -7,10 +7,14 @@
 //! (shapes, device, float type); the choice is cached, so a process never changes its mind. An
 //! explicit path the backend lacks is an error naming both.
 //!
-//! Estimates differ between machines, so `Auto` may take another path elsewhere (the same
-//! function to float rounding). Runs that must repeat their numbers record the paths they took
-//! (`Dendrites::path`) and name them explicitly when repeated or resumed.
+//! Estimates differ between machines (and, where two paths are close, between processes on one),
+//! so `Auto` may take another path elsewhere (the same function to float rounding). Runs that
+//! must repeat their numbers record the paths they took (`Dendrites::path`) and name them
+//! explicitly when repeated or resumed; or every process plans with the same figures, kept in
+//! the file that [`PLAN_COSTS_ENV`] names.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -82,6 +86,9 @@ impl DendriteAlgorithm {
         }
     }
 }
+
+/// The environment variable that names a file of plan costs ([`PlanCosts::of`]).
+pub const PLAN_COSTS_ENV: &str = "NEURON_NN_PLAN_COSTS";
 
 /// burn-flex's conv3d runs (batch, tile of this many output sites) pairs in parallel.
 const CONV3D_TILE: usize = 512;
@@ -336,6 +343,15 @@ impl PlanCosts {
 
     /// The costs of `device`, measured at its first use in this process and kept. The capture
     /// device plans as flex (it records what flex would run).
+    ///
+    /// With the environment variable [`PLAN_COSTS_ENV`] naming a JSON file, the costs come from
+    /// that file when it holds the backend's, and are measured and added to it when it does not
+    /// ([`PlanCosts::from_file_or_measure`]): every process then plans alike, on this machine
+    /// or, with the file copied, on another.
+    ///
+    /// # Panics
+    ///
+    /// If that file cannot be read, parsed or written (the message names it and why).
     pub fn of(device: &Device) -> Arc<Self> {
         static MEASURED: Mutex<Vec<(Device, Arc<PlanCosts>)>> = Mutex::new(Vec::new());
         let device = match BackendKind::of(device) {
@@ -352,9 +368,40 @@ impl PlanCosts {
         if let Some((_, costs)) = measured.iter().find(|(d, _)| *d == device) {
             return costs.clone();
         }
-        let costs = Arc::new(Self::measure(&device));
+        let costs = match std::env::var_os(PLAN_COSTS_ENV) {
+            Some(file) => Self::from_file_or_measure(Path::new(&file), &device).unwrap_or_else(|e| panic!("{e}")),
+            None => Self::measure(&device),
+        };
+        let costs = Arc::new(costs);
         measured.push((device, costs.clone()));
         costs
+    }
+
+    /// The costs of `device`'s backend as `file` holds them (a JSON object from backend name
+    /// to costs), or measured now and added to it (written atomically). An error says which
+    /// file and why.
+    pub fn from_file_or_measure(file: &Path, device: &Device) -> Result<Self, String> {
+        let backend = BackendKind::of(device).name();
+        let why = |what: &str, e: &dyn std::fmt::Display| {
+            format!(
+                "Dendrites: the plan's costs file {} ({PLAN_COSTS_ENV}): {what}: {e}",
+                file.display()
+            )
+        };
+        let mut all: BTreeMap<String, PlanCosts> = match std::fs::read(file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| why("not a costs file", &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(why("cannot read it", &e)),
+        };
+        if let Some(costs) = all.get(backend) {
+            return Ok(costs.clone());
+        }
+        let mut costs = Self::measure(device);
+        costs.source = format!("{} (kept in {})", costs.source, file.display());
+        all.insert(backend.into(), costs.clone());
+        let json = serde_json::to_vec_pretty(&all).expect("costs serialise");
+        crate::save::write_atomic(file, &json).map_err(|e| why("cannot write it", &e))?;
+        Ok(costs)
     }
 
     /// `path`'s estimated seconds for one call, or `None` where these costs lack it.
@@ -634,6 +681,28 @@ mod tests {
         for (got, want) in solve(a, t).iter().zip(c) {
             assert!((got - want).abs() < 1e-12, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn a_costs_file_is_measured_into_once_then_read() {
+        let dir = std::env::temp_dir().join(format!("plan-costs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("costs.json");
+        let device = Device::flex();
+        let first = PlanCosts::from_file_or_measure(&file, &device).unwrap();
+        assert!(first.source.contains("kept in"), "{}", first.source);
+        // Read back, not measured again: the same figures to the bit.
+        let again = PlanCosts::from_file_or_measure(&file, &device).unwrap();
+        assert_eq!(again, first);
+        // A file someone edited by hand decides the plan.
+        let mut edited: BTreeMap<String, PlanCosts> = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        edited.get_mut("flex").unwrap().cores = 7;
+        std::fs::write(&file, serde_json::to_vec(&edited).unwrap()).unwrap();
+        assert_eq!(PlanCosts::from_file_or_measure(&file, &device).unwrap().cores, 7);
+        std::fs::write(&file, b"{ not json").unwrap();
+        let e = PlanCosts::from_file_or_measure(&file, &device).unwrap_err();
+        assert!(e.contains("costs.json") && e.contains("not a costs file"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

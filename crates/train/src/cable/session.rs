@@ -66,6 +66,10 @@ pub struct TrainConfig {
     /// Steps between checkpoints (one is always written at the end). Default 250.
     #[config(default = 250)]
     pub checkpoint_every: u64,
+    /// The `Dendrites` learner's path. Default `Auto`: the plan's choice on the machine that
+    /// starts the run (recorded in the session and its checkpoints either way).
+    #[config(default = "DendriteAlgorithm::Auto")]
+    pub dendrite_algorithm: DendriteAlgorithm,
 }
 
 impl TrainConfig {
@@ -227,6 +231,7 @@ impl Session {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let mut learners = learners::init(&config.cable, config.k, &device);
+        learners.dendrites.algorithm = config.dendrite_algorithm;
         let dendrite_path = learners
             .dendrites
             .path(config.batch, 1, &device)
