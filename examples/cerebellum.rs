@@ -176,6 +176,7 @@ pub fn train(
         &schedule,
         until,
         None,
+        0,
         |model: &Cerebellum, s, _lr, _history: &[f64]| {
             device.seed(seed.wrapping_mul(1_000_003).wrapping_add(s));
             let (x, y) = task(BATCH, config.time, device);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::cell::CellConfig;
 use crate::error::{BiophysError, Result};
 pub use crate::fast_exp::EXP_FLOPS;
-use crate::mechanisms::{Context, Membrane};
+use crate::mechanisms::{Context, Mechanism, Membrane};
 use crate::receptors::Receptors;
 use crate::stimulus::Raster;
 use crate::synapse::{Branch, Site, Synapses};
@@ -135,6 +135,15 @@ fn node_at(cell: &CellConfig, tree: &Tree, site: Site, what: &str) -> Result<usi
     Ok(tree.node_at(site.branch.section(), site.pos))
 }
 
+/// Every node's mechanisms with its membrane area, in section and node order.
+fn placed_mechanisms<'a>(cell: &'a CellConfig, tree: &'a Tree) -> impl Iterator<Item = (usize, f64, &'a Mechanism)> {
+    cell.sections.iter().enumerate().flat_map(move |(s, section)| {
+        tree.centres[s]
+            .iter()
+            .flat_map(move |&node| section.mechanisms.iter().map(move |m| (node, tree.area[node], m)))
+    })
+}
+
 /// `C/dt` plus the axial conductances at each node.
 fn fixed_diagonal(tree: &Tree, dt: f64) -> Vec<f64> {
     let mut d: Vec<f64> = tree.capacitance.iter().map(|c| c / dt).collect();
@@ -167,7 +176,7 @@ impl Simulator {
         Ok(Self {
             soma: tree.node_at(0, 0.5),
             d_fixed: fixed_diagonal(&tree, config.dt),
-            membrane: Membrane::new(cell, &tree, context),
+            membrane: Membrane::new(tree.len(), placed_mechanisms(cell, &tree), context),
             tree,
             dt: config.dt,
             steps_per_ms,

@@ -8,11 +8,19 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Normalisation;
-
 /// NeuronIO's clip: somatic voltage above this (spikes) is set to it for voltage targets and
 /// metrics, mV.
 pub const CLIP_MV: f64 = -55.0;
+
+/// The voltage targets' affine normalisation, from the training data: the model predicts
+/// `(v − mean) / std` of the clipped voltage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Normalisation {
+    /// Mean clipped voltage, mV.
+    pub mean: f64,
+    /// Its standard deviation, mV.
+    pub std: f64,
+}
 
 /// Which trials, from which cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

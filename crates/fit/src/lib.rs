@@ -6,7 +6,7 @@
 //! held-out trials as the field scores such fits ([`evaluate`], [`metrics`]): spike ROC AUC,
 //! the true-positive rate at 1 % false positives, voltage RMS error and explained variance,
 //! beside forward FLOPs per simulated millisecond counted by `flop-count`. [`sweep`] runs a
-//! whole comparison and writes its report and [`plot`]s; `examples/fit_neuron.rs` is its
+//! whole comparison and writes its [`report`] and [`plot`]s; `examples/fit_neuron.rs` is its
 //! command line.
 //!
 //! ```no_run
@@ -26,17 +26,17 @@ pub mod metrics;
 pub mod model;
 pub mod neuron_net;
 pub mod plot;
+pub mod report;
 pub mod session;
 pub mod sizes;
 pub mod sweep;
 
 pub use baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
-pub use data::{CLIP_MV, DataConfig, DataId, Dataset, TrialData, load_or_simulate};
+pub use data::{CLIP_MV, DataConfig, DataId, Dataset, Normalisation, TrialData, load_or_simulate};
 pub use evaluate::{FlopsPerMs, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
-pub use model::{Family, FitModel, ModelConfig, ModelHeader, Normalisation, PlacementError};
+pub use model::{Family, FitModel, ModelConfig, ModelHeader, PlacementError};
 pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig, SomaMemory};
+pub use report::{FitReport, FitResult};
 pub use session::{FitConfig, FitError, FitProgress, FitSession, StepLoss};
 pub use sizes::Size;
-pub use sweep::{
-    FileScores, FitReport, FitResult, Observer, Quiet, SweepConfig, default_steps, evaluate_file, run_sweep,
-};
+pub use sweep::{FileScores, Observer, Quiet, SweepConfig, default_steps, evaluate_file, run_sweep};

@@ -9,11 +9,10 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use neuron_nn::{ConfigError, DendriteAlgorithm, LoadError};
-
-use crate::data::TrialData;
 use serde::{Deserialize, Serialize};
 
 use crate::baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
+use crate::data::{Normalisation, TrialData};
 use crate::neuron_net::{NeuronNet, NeuronNetConfig};
 
 /// The model families.
@@ -246,16 +245,6 @@ impl FitModel {
             other => other,
         }
     }
-}
-
-/// The voltage targets' affine normalisation, from the training data: the model predicts
-/// `(v − mean) / std` of the clipped voltage.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Normalisation {
-    /// Mean clipped voltage, mV.
-    pub mean: f64,
-    /// Its standard deviation, mV.
-    pub std: f64,
 }
 
 /// What a saved model holds besides its weights.

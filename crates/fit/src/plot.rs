@@ -9,7 +9,7 @@ use train::plot::{draw_err, svg};
 use crate::data::{CLIP_MV, TrialData};
 use crate::evaluate::Prediction;
 use crate::model::Family;
-use crate::sweep::FitResult;
+use crate::report::FitResult;
 
 const COLOURS: [RGBColor; 3] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200), RGBColor(90, 90, 90)];
 

@@ -13,7 +13,7 @@ use neuron_nn::{ConfigError, DendriteAlgorithm, LoadError};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use train::rng::stream;
-use train::{Checkpoints, Run, RunError, Schedule, Step};
+use train::{Run, RunError, Schedule, Step};
 
 use crate::data::{CLIP_MV, DataId, Dataset, TrialData, input_scale, raster_window, voltage_normalisation};
 use crate::model::{FitModel, ModelConfig, ModelHeader};
@@ -328,10 +328,8 @@ impl FitSession {
         let run = run.train(
             &c.schedule(),
             until,
-            checkpoint.map(|path| Checkpoints {
-                path,
-                every: c.checkpoint_every,
-            }),
+            checkpoint,
+            c.checkpoint_every,
             |model: &FitModel, s, _lr, _history: &[StepLoss]| {
                 let (x, spikes, volts) = training_batch(&c, &header, &device, data, s)?;
                 let out = model.forward(x).narrow(2, reach, c.window);

@@ -59,10 +59,10 @@ pub use dendrites::{DendriteAlgorithm, DendritePlan, Dendrites, DendritesConfig,
 pub use dendritic_spike::{DendriticSpike, DendriticSpikeConfig};
 pub use error::{ConfigError, ShapeError};
 pub use memory_soma::{MemorySoma, MemorySomaConfig};
-pub use neuron::{Neuron, NeuronConfig};
+pub use neuron::NeuronConfig;
 pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};
-pub use population::{Population, PopulationConfig, join_neurons, select_neurons};
+pub use population::{Neuron, Population, PopulationConfig, join_neurons, select_neurons};
 pub use rate::RateFunction;
 pub use save::{
     LoadError, load_module, load_parts, load_with_config, save_module, save_parts, save_with_config, try_load_parts,

@@ -1,26 +1,20 @@
-//! A whole neuron: every stage in the essay's order, and the essay's cell types as presets.
+//! A cell type: every stage's configuration in the essay's order, and the essay's cell types as
+//! presets. The neuron they build is a population of one ([`crate::population`]).
 
 use burn::config::Config;
-use burn::tensor::Device;
 
 use crate::axon::AxonConfig;
 use crate::dendrites::DendritesConfig;
 use crate::dendritic_spike::DendriticSpikeConfig;
-use crate::error::{ConfigError, expect_valid};
+use crate::error::ConfigError;
 use crate::poisson_dropout::PoissonDropoutConfig;
 use crate::poisson_spikes::PoissonSpikesConfig;
-use crate::population::{Population, PopulationConfig};
 use crate::soma::SomaConfig;
 use crate::summation::{SummationConfig, SummationMode};
 use crate::synapses::{SynapseMode, SynapsesConfig};
 
-/// A single neuron: a [`Population`] of one. Every stage is written once, for any number of
-/// neurons; a neuron is that code with N = 1, so its forward maps `[batch, inputs, time]` to
-/// `[batch, terminals, time]`.
-pub type Neuron = Population;
-
 /// A cell type: every stage's configuration (each for one neuron), plus the cell's name (used
-/// in error messages). [`NeuronConfig::init`] builds one neuron; [`PopulationConfig`] builds N.
+/// in error messages). [`NeuronConfig::init`] builds one neuron; [`crate::PopulationConfig`] builds N.
 #[derive(Config, Debug, PartialEq)]
 pub struct NeuronConfig {
     /// Cell type, e.g. `"granule"`; errors name it.
@@ -104,12 +98,6 @@ impl NeuronConfig {
             + self.summation.num_params()
             + self.soma.num_params()
             + self.axon.terminals
-    }
-
-    /// Builds one neuron. Panics with the `validate()` message on an invalid config.
-    pub fn init(&self, device: &Device) -> Neuron {
-        expect_valid(self.validate());
-        PopulationConfig::new(self.clone(), 1).init(device)
     }
 
     /// A neuron from per-stage configs with the essay's defaults for the rest: whole-dendrite

@@ -21,6 +21,19 @@ use crate::soma::Soma;
 use crate::summation::Summation;
 use crate::synapses::Synapses;
 
+/// A single neuron: a [`Population`] of one. Every stage is written once, for any number of
+/// neurons; a neuron is that code with N = 1, so its forward maps `[batch, inputs, time]` to
+/// `[batch, terminals, time]`.
+pub type Neuron = Population;
+
+impl NeuronConfig {
+    /// Builds one neuron. Panics with the `validate()` message on an invalid config.
+    pub fn init(&self, device: &Device) -> Neuron {
+        expect_valid(self.validate());
+        PopulationConfig::new(self.clone(), 1).init(device)
+    }
+}
+
 /// Configuration of a [`Population`]: a cell type and a count.
 #[derive(Config, Debug, PartialEq)]
 pub struct PopulationConfig {

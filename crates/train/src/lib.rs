@@ -37,6 +37,6 @@ pub use cable::{
     evaluate, propagator,
 };
 pub use checkpoint::{Checkpoint, load_checkpoint, save_checkpoint};
-pub use run::{Checkpoints, Run, RunError, Schedule, Step};
+pub use run::{Run, RunError, Schedule, Step};
 
 pub use neuron_nn::save::write_atomic;

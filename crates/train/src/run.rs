@@ -92,15 +92,6 @@ pub enum RunError {
     Load(#[from] LoadError),
 }
 
-/// Where and how often a run writes its checkpoint (always also at the last step run).
-#[derive(Debug, Clone, Copy)]
-pub struct Checkpoints<'a> {
-    /// The checkpoint file (rewritten atomically each time).
-    pub path: &'a Path,
-    /// Steps between checkpoints.
-    pub every: u64,
-}
-
 /// A model in training: its optimizer, the steps taken, what each step recorded, and the wall
 /// seconds spent in steps (over every resumed part).
 #[derive(Clone)]
@@ -139,13 +130,15 @@ impl<M: Module + Clone, R: Clone + Serialize + DeserializeOwned> Run<M, R> {
 
     /// Trains from the current step until `until` (at most `schedule.steps`): each step asks
     /// `step` for the loss of step `s` at learning rate `lr` (given the history so far), checks
-    /// that it is finite, takes an optimizer step, records it and calls `progress`; with
-    /// `checkpoints`, `save` writes one every `every` steps and after the last step run.
+    /// that it is finite, takes an optimizer step, records it and calls `progress`; with a
+    /// `checkpoint` file, `save` writes it every `every` steps and after the last step run.
+    #[allow(clippy::too_many_arguments)] // the loop's settings, then the experiment's three hooks
     pub fn train<E: From<RunError>>(
         mut self,
         schedule: &Schedule,
         until: u64,
-        checkpoints: Option<Checkpoints<'_>>,
+        checkpoint: Option<&Path>,
+        every: u64,
         mut step: impl FnMut(&M, u64, f64, &[R]) -> Result<Step<R>, E>,
         mut save: impl FnMut(&Self, &Path) -> Result<(), E>,
         mut progress: impl FnMut(&Self),
@@ -170,10 +163,10 @@ impl<M: Module + Clone, R: Clone + Serialize + DeserializeOwned> Run<M, R> {
             self.step += 1;
             self.seconds += started.elapsed().as_secs_f64();
             progress(&self);
-            if let Some(c) = checkpoints
-                && (self.step.is_multiple_of(c.every.max(1)) || self.step == until)
+            if let Some(path) = checkpoint
+                && (self.step.is_multiple_of(every.max(1)) || self.step == until)
             {
-                save(&self, c.path)?;
+                save(&self, path)?;
             }
         }
         Ok(self)

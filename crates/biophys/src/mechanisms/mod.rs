@@ -12,7 +12,6 @@ pub mod pas;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::tree::Tree;
 
 /// A membrane mechanism, as NEURON's built-ins of the same name. In JSON, the parameters with
 /// `"kind"`: `{"kind": "pas", "g": 5e-5, "e": -65}`.
@@ -98,7 +97,7 @@ impl Channel {
     }
 }
 
-/// Every section's mechanisms compiled onto `tree`'s nodes.
+/// Every section's mechanisms compiled onto a tree's nodes.
 #[derive(Debug, Clone)]
 pub struct Membrane {
     /// Passive leak per node, `Σ g` (µS).
@@ -110,25 +109,25 @@ pub struct Membrane {
 }
 
 impl Membrane {
-    /// Compiles the mechanisms of every section of `cell` onto `tree`, in section and node order.
-    pub fn new(cell: &crate::cell::CellConfig, tree: &Tree, context: Context) -> Self {
-        let n = tree.len();
+    /// Compiles the mechanisms onto a tree of `nodes` nodes: `placed` lists every node's
+    /// mechanisms in order, as `(node, membrane area in µm², mechanism)`.
+    pub fn new<'a>(
+        nodes: usize,
+        placed: impl IntoIterator<Item = (usize, f64, &'a Mechanism)>,
+        context: Context,
+    ) -> Self {
         let mut membrane = Self {
-            leak_g: vec![0.0; n],
-            leak_ge: vec![0.0; n],
+            leak_g: vec![0.0; nodes],
+            leak_ge: vec![0.0; nodes],
             channels: Vec::new(),
         };
         let mut hh = hh::HhChannel::new(context);
-        for (s, section) in cell.sections.iter().enumerate() {
-            for &node in &tree.centres[s] {
-                // S/cm² × µm² → µS.
-                let absolute = |g: f64| g * tree.area[node] * 1e-2;
-                for m in &section.mechanisms {
-                    match m {
-                        Mechanism::Pas(p) => pas::insert(&mut membrane, node, absolute(p.g), p.e),
-                        Mechanism::Hh(h) => hh.insert(node, h, &absolute),
-                    }
-                }
+        for (node, area, m) in placed {
+            // S/cm² × µm² → µS.
+            let absolute = |g: f64| g * area * 1e-2;
+            match m {
+                Mechanism::Pas(p) => pas::insert(&mut membrane, node, absolute(p.g), p.e),
+                Mechanism::Hh(h) => hh.insert(node, h, &absolute),
             }
         }
         if !hh.is_empty() {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::data::{self, Preparation};
 use super::learners::{self, Learner, Learners};
 use super::physics::CableConfig;
-use crate::run::{Checkpoints, Run, RunError, Schedule, Step};
+use crate::run::{Run, RunError, Schedule, Step};
 
 const NAME: &str = "TrainConfig";
 
@@ -335,10 +335,8 @@ impl Session {
         let run = run.train(
             &c.schedule(),
             until,
-            checkpoint.map(|path| Checkpoints {
-                path,
-                every: c.checkpoint_every,
-            }),
+            checkpoint,
+            c.checkpoint_every,
             |learners: &Learners, s, lr, history: &[[f64; 2]]| {
                 let (x, y) = data::batch(&c.cable, c.preparation(), c.k, c.batch, c.seed, s, &device);
                 let y = interior(y);
