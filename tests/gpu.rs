@@ -10,6 +10,8 @@
 //! machine without a GPU, Mesa's software Vulkan (Debian: mesa-vulkan-drivers) is an adapter.
 #![cfg(feature = "wgpu")]
 
+use std::sync::OnceLock;
+
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Distribution, Gradients, Tensor};
 use neuron_nn::*;
@@ -21,14 +23,16 @@ use test_support::{assert_close_values, require_absent, seed_lock, values};
 const TOL: f64 = 1e-4;
 
 /// The wgpu adapter, or `None` after saying why the test checks nothing. With
-/// `NEURON_TEST_REQUIRE=wgpu` a missing adapter fails the test instead.
+/// `NEURON_TEST_REQUIRE=wgpu` a missing adapter fails the test instead. The adapter is
+/// initialised once per process: a second `init` fails ("Service already initialized").
 fn gpu(test: &str) -> Option<Device> {
-    match Device::wgpu_options().init() {
-        Ok(d) => Some(d),
+    static GPU: OnceLock<Result<Device, String>> = OnceLock::new();
+    match GPU.get_or_init(|| Device::wgpu_options().init().map_err(|e| format!("{e:?}"))) {
+        Ok(d) => Some(d.clone()),
         Err(e) => {
             require_absent("wgpu");
             eprintln!(
-                "SKIPPED {test}: no wgpu adapter ({e:?}). Install a Vulkan driver (on CPU: Debian's mesa-vulkan-drivers)."
+                "SKIPPED {test}: no wgpu adapter ({e}). Install a Vulkan driver (on CPU: Debian's mesa-vulkan-drivers)."
             );
             None
         }
