@@ -16,8 +16,8 @@ use neuron_nn::error::check_nonzero;
 use neuron_nn::summation::{SummationMode, dendrite_rates};
 use neuron_nn::synapses::SynapseMode;
 use neuron_nn::{
-    ConfigError, DendriteAlgorithm, Dendrites, DendritesConfig, DendriticSpike, DendriticSpikeConfig, MemorySoma,
-    MemorySomaConfig, RateFunction, Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
+    ConfigError, DendriteAlgorithm, Dendrites, DendritesConfig, DendriticSpike, DendriticSpikeConfig, MemoryRecurrence,
+    MemorySoma, MemorySomaConfig, RateFunction, Soma, SomaConfig, Summation, SummationConfig, SynapsesConfig,
 };
 
 use crate::data::{TrialData, raster_input};
@@ -62,6 +62,9 @@ pub struct SomaMemory {
     pub units: usize,
     /// Width of the MLP that updates them.
     pub hidden: usize,
+    /// How its steps run. Default `None`: `MemoryRecurrence::Auto` (the fused op on flex).
+    #[config(default = "None")]
+    pub recurrence: Option<MemoryRecurrence>,
 }
 
 /// Configuration of [`NeuronNet`].
@@ -240,6 +243,7 @@ impl NeuronNetConfig {
             MemorySomaConfig::new(maps * (1 + self.dendrites()))
                 .with_units(m.units)
                 .with_hidden(m.hidden)
+                .with_recurrence(m.recurrence.unwrap_or(MemoryRecurrence::Auto))
         })
     }
 

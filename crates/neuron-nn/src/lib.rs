@@ -41,6 +41,8 @@ pub mod backend_kind;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;
+#[cfg(feature = "flex")]
+mod host_math;
 pub mod memory_soma;
 pub mod neuron;
 pub mod poisson_dropout;
@@ -58,7 +60,7 @@ pub use backend_kind::BackendKind;
 pub use dendrites::{DendriteAlgorithm, DendritePlan, Dendrites, DendritesConfig, PlanCosts};
 pub use dendritic_spike::{DendriticSpike, DendriticSpikeConfig};
 pub use error::{ConfigError, ShapeError};
-pub use memory_soma::{MemorySoma, MemorySomaConfig};
+pub use memory_soma::{MemoryRecurrence, MemorySoma, MemorySomaConfig};
 pub use neuron::NeuronConfig;
 pub use poisson_dropout::{DropoutScope, PoissonDropout, PoissonDropoutConfig};
 pub use poisson_spikes::{PoissonSpikes, PoissonSpikesConfig};

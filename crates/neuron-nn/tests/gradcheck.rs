@@ -6,7 +6,7 @@
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use neuron_nn::dendrites::dendrite_conv;
 use neuron_nn::dendritic_spike::dendritic_spike;
-use neuron_nn::memory_soma::leaky_memory;
+use neuron_nn::memory_soma::{MemoryRecurrence, leaky_memory};
 use neuron_nn::soma::{after_spike_feedback, causal_filter};
 use neuron_nn::summation::{bistable, dendrite_rates, sublinear, superlinear};
 use neuron_nn::synapses::{SynapseMode, place_inputs, site_inputs, synapses_dense, synapses_gain};
@@ -291,30 +291,34 @@ fn soma_and_axon() {
         true,
     );
     // The memory soma: two neurons, 2 inputs, 3 units, 4 hidden, through relu and tanh, with
-    // respect to the input and all four weights.
+    // respect to the input and all four weights: Burn's loop (every backend) and the fused
+    // recurrence with its handwritten backward (flex).
     let decay = [0.2, 0.7, 0.95];
-    check_with(
-        "MemorySoma",
-        vec![
-            data(2 * 4 * 6, 20),
-            data(2 * 5 * 4, 21),
-            data(2 * 4, 22),
-            data(2 * 4 * 3, 23),
-            data(2 * 3, 24),
-        ],
-        |a| {
-            let y = leaky_memory(
-                a[0].clone().reshape([2, 4, 6]),
-                a[1].clone().reshape([2, 5, 4]),
-                a[2].clone().reshape([2, 4]),
-                a[3].clone().reshape([2, 4, 3]),
-                a[4].clone().reshape([2, 3]),
-                &decay,
-            );
-            project(y, 25)
-        },
-        true,
-    );
+    for recurrence in [MemoryRecurrence::Loop, MemoryRecurrence::Auto] {
+        check_with(
+            &format!("MemorySoma ({recurrence:?})"),
+            vec![
+                data(2 * 4 * 6, 20),
+                data(2 * 5 * 4, 21),
+                data(2 * 4, 22),
+                data(2 * 4 * 3, 23),
+                data(2 * 3, 24),
+            ],
+            |a| {
+                let y = leaky_memory(
+                    a[0].clone().reshape([2, 4, 6]),
+                    a[1].clone().reshape([2, 5, 4]),
+                    a[2].clone().reshape([2, 4]),
+                    a[3].clone().reshape([2, 4, 3]),
+                    a[4].clone().reshape([2, 3]),
+                    &decay,
+                    recurrence,
+                );
+                project(y, 25)
+            },
+            true,
+        );
+    }
     check("Axon", vec![data(3 * 2 * 7, 15), data(2 * 4, 16)], |a| {
         project(axon(a[0].clone().reshape([3, 2, 7]), a[1].clone().reshape([2, 4])), 17)
     });

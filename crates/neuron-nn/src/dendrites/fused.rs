@@ -217,18 +217,12 @@ fn for_each_chunk<T: Send>(out: &mut [T], chunk: usize, work: impl Fn(usize, &mu
 #[cfg(feature = "flex")]
 mod host {
     use super::{Geometry, for_each_chunk, lanes};
+    use crate::host_math::{axpy, dot};
     use num_traits::Float;
 
     /// One input and one output channel per group, and several groups: the lane layout.
     fn depthwise(g: &Geometry) -> bool {
         g.group_channels == 1 && g.group_out() == 1 && g.groups() > 1
-    }
-
-    /// `acc += a · x`.
-    fn axpy<T: Float>(acc: &mut [T], a: T, x: &[T]) {
-        for (o, &v) in acc.iter_mut().zip(x) {
-            *o = *o + a * v;
-        }
     }
 
     /// The forward: one output plane per (batch, output channel).
@@ -287,11 +281,7 @@ mod host {
                     let xs = &x[first + c * plane..first + (c + 1) * plane];
                     let ws = &mut out[c * taps..(c + 1) * taps];
                     g.rows(|yo, xo, len, tap| {
-                        let dot = gy[yo..yo + len]
-                            .iter()
-                            .zip(&xs[xo..xo + len])
-                            .fold(T::zero(), |s, (&a, &b)| s + a * b);
-                        ws[tap] = ws[tap] + dot;
+                        ws[tap] = ws[tap] + dot(&gy[yo..yo + len], &xs[xo..xo + len]);
                     });
                 }
             }

@@ -10,7 +10,11 @@
 //! `κ_j = exp(−1/τ_j)`, `m[−1] = 0`,
 //!
 //! with the time constants `τ_j` log-spaced between [`MemorySomaConfig::tau_min`] and
-//! [`MemorySomaConfig::tau_max`]. Recurrent in time (one step after another), causal.
+//! [`MemorySomaConfig::tau_max`]. Recurrent in time (one step after another), causal. On flex
+//! the steps run as one op with its own backward ([`fused`]); elsewhere as Burn's loop
+//! ([`recurrence_loop`]): the same function to float rounding.
+
+pub mod fused;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -20,6 +24,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::error::{ConfigError, ShapeError, check_nonzero, check_positive, expect_shape, expect_valid};
 use crate::soma::constant_like;
+use fused::{fused_memory_supported, memory_recurrence};
 
 const NAME: &str = "MemorySoma";
 
@@ -47,6 +52,22 @@ pub struct MemorySomaConfig {
     /// Initialiser of the MLP. Default: Kaiming uniform, as burn's `Linear`.
     #[config(default = "Initializer::KaimingUniform{gain:1.0/num_traits::Float::sqrt(3.0),fan_out_only:false}")]
     pub initializer: Initializer,
+    /// How the steps run. Default [`MemoryRecurrence::Auto`].
+    #[config(default = "MemoryRecurrence::Auto")]
+    pub recurrence: MemoryRecurrence,
+}
+
+/// How [`MemorySoma`] runs its steps. Both compute the same function, with the same gradients,
+/// to float rounding.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum MemoryRecurrence {
+    /// The fused op where it runs (flex, f32 and f64), Burn's loop elsewhere.
+    Auto,
+    /// Burn's loop over time, every backend: about ten recorded ops per step.
+    Loop,
+    /// One op with back-propagation through time written out ([`fused`]); flex only, an error
+    /// elsewhere.
+    Fused,
 }
 
 /// Leaky memory units updated by an MLP from the input and the memory.
@@ -65,6 +86,9 @@ pub struct MemorySoma {
     pub decay: Vec<f64>,
     /// Input channels per neuron.
     pub inputs: usize,
+    /// How the steps run.
+    #[module(skip)]
+    pub recurrence: MemoryRecurrence,
 }
 
 impl MemorySomaConfig {
@@ -116,6 +140,7 @@ impl MemorySomaConfig {
             b_out: self.initializer.init_with([n, u], Some(h), Some(u), device),
             decay: self.time_constants().iter().map(|tau| (-1.0 / tau).exp()).collect(),
             inputs: i,
+            recurrence: self.recurrence,
         }
     }
 }
@@ -155,6 +180,7 @@ impl MemorySoma {
             self.w_out.val(),
             self.b_out.val(),
             &self.decay,
+            self.recurrence,
         ))
     }
 
@@ -169,7 +195,8 @@ impl MemorySoma {
     }
 }
 
-/// Leaky memory per neuron (the module docs give the update), every step in order.
+/// Leaky memory per neuron (the module docs give the update), every step in order, as
+/// `recurrence` says (`Auto`: the fused op on flex with f32 or f64, Burn's loop elsewhere).
 ///
 /// # Shapes
 ///
@@ -184,24 +211,70 @@ pub fn leaky_memory(
     w_out: Tensor<3>,
     b_out: Tensor<2>,
     decay: &[f64],
+    recurrence: MemoryRecurrence,
 ) -> Tensor<3> {
+    let fused = match recurrence {
+        MemoryRecurrence::Auto => fused_memory_supported(&x),
+        MemoryRecurrence::Loop => false,
+        MemoryRecurrence::Fused => true,
+    };
+    let [batch, _, time] = x.dims();
+    let (drive, w_memory) = drive(x, w_in, b_in, decay.len());
+    let neurons = drive.dims()[0];
+    let memory = if fused {
+        memory_recurrence(drive, w_memory, w_out, b_out, decay)
+    } else {
+        recurrence_loop(drive, w_memory, w_out, b_out, decay)
+    };
+    // [neurons, batch, time, units] → [batch, neurons · units, time]
+    memory
+        .permute([1, 0, 3, 2])
+        .reshape([batch, neurons * decay.len(), time])
+}
+
+/// The input's share of the first layer for every step at once, with its bias, and the first
+/// layer's memory rows.
+///
+/// # Shapes
+///
+/// - x: `[batch, neurons · inputs, time]`; w_in: `[neurons, inputs + units, hidden]`; b_in: `[neurons, hidden]`
+/// - output: drive `[neurons, batch, time, hidden]`, memory rows `[neurons, units, hidden]`
+fn drive(x: Tensor<3>, w_in: Tensor<3>, b_in: Tensor<2>, units: usize) -> (Tensor<4>, Tensor<3>) {
     let [batch, channels, time] = x.dims();
     let [neurons, rows, hidden] = w_in.dims();
-    let units = decay.len();
     let inputs = channels / neurons;
     assert_eq!(rows, inputs + units, "{NAME}: w_in must have inputs + units rows");
-    let device = x.device();
-    let dtype = x.dtype();
-    let keep = constant_like(decay, &x).reshape([1, 1, units]);
-    let take = constant_like(&decay.iter().map(|k| 1.0 - k).collect::<Vec<_>>(), &x).reshape([1, 1, units]);
-    // The input's share of the first layer for every step at once: [neurons, batch, time, hidden].
     let x = x.reshape([batch, neurons, inputs, time]).permute([1, 0, 3, 2]);
     let drive = x
         .reshape([neurons, batch * time, inputs])
         .matmul(w_in.clone().narrow(1, 0, inputs))
         + b_in.unsqueeze_dim::<3>(1);
-    let drive = drive.reshape([neurons, batch, time, hidden]);
-    let w_memory = w_in.narrow(1, inputs, units);
+    (
+        drive.reshape([neurons, batch, time, hidden]),
+        w_in.narrow(1, inputs, units),
+    )
+}
+
+/// The recurrence as Burn's loop over time (about ten recorded ops per step): every backend,
+/// and the capture device (the counter counts it).
+///
+/// # Shapes
+///
+/// As [`fused::memory_recurrence`]: drive `[neurons, batch, time, hidden]` to `[neurons, batch,
+/// time, units]`.
+pub fn recurrence_loop(
+    drive: Tensor<4>,
+    w_memory: Tensor<3>,
+    w_out: Tensor<3>,
+    b_out: Tensor<2>,
+    decay: &[f64],
+) -> Tensor<4> {
+    let [neurons, batch, time, hidden] = drive.dims();
+    let units = decay.len();
+    let device = drive.device();
+    let dtype = drive.dtype();
+    let keep = constant_like(decay, &drive).reshape([1, 1, units]);
+    let take = constant_like(&decay.iter().map(|k| 1.0 - k).collect::<Vec<_>>(), &drive).reshape([1, 1, units]);
     let b_out = b_out.unsqueeze_dim::<3>(1);
     let mut m = Tensor::<3>::zeros([neurons, batch, units], &device).cast(dtype);
     let mut out = Vec::with_capacity(time);
@@ -210,12 +283,9 @@ pub fn leaky_memory(
             relu(drive.clone().narrow(2, t, 1).reshape([neurons, batch, hidden]) + m.clone().matmul(w_memory.clone()));
         let update = tanh(h.matmul(w_out.clone()) + b_out.clone());
         m = m * keep.clone() + update * take.clone();
-        out.push(m.clone().unsqueeze_dim::<4>(3));
+        out.push(m.clone().unsqueeze_dim::<4>(2));
     }
-    // [neurons, batch, units, time] → [batch, neurons · units, time]
-    Tensor::cat(out, 3)
-        .swap_dims(0, 1)
-        .reshape([batch, neurons * units, time])
+    Tensor::cat(out, 2)
 }
 
 #[cfg(test)]
@@ -277,6 +347,109 @@ mod tests {
         let x = uniform(shape, 4, &device) * 2.0 - 1.0;
         let got = values(soma.forward(x.clone()));
         assert_close_values(&got, &reference(&values(x), shape, &soma), 1e-5, "memory soma");
+    }
+
+    /// The memory's output and every gradient through the fused recurrence and through Burn's
+    /// loop, on the same weights and input.
+    fn both_paths(n: usize, shape: [usize; 3], seed: u64) -> [(Vec<f64>, Vec<f64>); 6] {
+        let device = Device::flex().autodiff();
+        let [b, c, t] = shape;
+        let i = c / n;
+        let (u, h) = (4, 5);
+        let w_in = uniform([n, i + u, h], seed, &device) - 0.5;
+        let b_in = uniform([n, h], seed + 1, &device) - 0.3;
+        let w_out = uniform([n, h, u], seed + 2, &device) - 0.5;
+        let b_out = uniform([n, u], seed + 3, &device) - 0.5;
+        let x = uniform(shape, seed + 4, &device) * 2.0;
+        let probe = uniform([b, n * u, t], seed + 5, &device);
+        let decay = MemorySomaConfig::new(i)
+            .with_units(u)
+            .time_constants()
+            .iter()
+            .map(|tau| (-1.0 / tau).exp())
+            .collect::<Vec<_>>();
+        let run = |fused: bool| {
+            let params = [w_in.clone(), w_out.clone()].map(|p| p.require_grad());
+            let (bi, bo, xi) = (
+                b_in.clone().require_grad(),
+                b_out.clone().require_grad(),
+                x.clone().require_grad(),
+            );
+            let (drive, w_memory) = drive(xi.clone(), params[0].clone(), bi.clone(), u);
+            let m = if fused {
+                memory_recurrence(drive, w_memory, params[1].clone(), bo.clone(), &decay)
+            } else {
+                recurrence_loop(drive, w_memory, params[1].clone(), bo.clone(), &decay)
+            };
+            let y = m.permute([1, 0, 3, 2]).reshape([b, n * u, t]);
+            let grads = (y.clone() * probe.clone()).sum().backward();
+            let g = |t: &Tensor<3>| values(t.grad(&grads).unwrap());
+            [
+                values(y.inner()),
+                g(&xi),
+                g(&params[0]),
+                values(bi.grad(&grads).unwrap()),
+                g(&params[1]),
+                values(bo.grad(&grads).unwrap()),
+            ]
+        };
+        let (fused, looped) = (run(true), run(false));
+        std::array::from_fn(|k| (fused[k].clone(), looped[k].clone()))
+    }
+
+    #[test]
+    fn the_fused_recurrence_computes_the_loop_forward_and_backward() {
+        // One neuron and a population of three; a window long enough that the memory's leak and
+        // its recurrence through W_m carry gradients back many steps.
+        for (n, shape) in [(1, [2, 3, 30]), (3, [2, 6, 11])] {
+            let _lock = test_support::seed_lock();
+            for ((fused, looped), what) in both_paths(n, shape, 30).iter().zip([
+                "output",
+                "input gradient",
+                "w_in gradient",
+                "b_in gradient",
+                "w_out gradient",
+                "b_out gradient",
+            ]) {
+                assert!(fused.iter().any(|v| *v != 0.0), "{what}: all zero");
+                assert_close_values(fused, looped, 1e-5, &format!("{n} neurons: {what}"));
+            }
+        }
+    }
+
+    #[test]
+    fn off_flex_the_loop_runs_and_the_fused_op_says_why_not() {
+        for (name, device) in test_support::cpu_devices() {
+            let x = Tensor::<3>::zeros([1, 2, 3], &device);
+            assert_eq!(fused_memory_supported(&x), name == "flex", "{name}");
+            if name == "flex" {
+                continue;
+            }
+            let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                memory_recurrence(
+                    Tensor::zeros([1, 1, 3, 2], &device),
+                    Tensor::zeros([1, 2, 2], &device),
+                    Tensor::zeros([1, 2, 2], &device),
+                    Tensor::zeros([1, 2], &device),
+                    &[0.5, 0.5],
+                )
+            }))
+            .unwrap_err();
+            let msg = panic.downcast_ref::<String>().unwrap();
+            assert!(
+                msg.contains("runs on flex with f32 or f64 tensors, not on ndarray"),
+                "{msg}"
+            );
+            // The module runs Burn's loop there, as the reference says.
+            let soma = MemorySomaConfig::new(2).with_units(2).with_hidden(3).init(&device);
+            let x = uniform([1, 2, 5], 3, &device);
+            assert_close_values(
+                &values(soma.forward(x.clone())),
+                &reference(&values(x), [1, 2, 5], &soma),
+                1e-5,
+                name,
+            );
+        }
     }
 
     #[test]
