@@ -9,7 +9,11 @@
 //! of the same dendrite (and channel, time step). The spike fires (`a → g`) where the window's
 //! maximum exceeds the threshold θ. With `g = 1` and `θ → −∞`, `y = m`: max-pooling with stride 1,
 //! broadcast back to every position. With `g = 0`, `y = x`. `g` and `θ` are learnable; the
-//! sharpness τ is fixed. A layer of `neurons` cells has one `g` and one `θ` per cell.
+//! sharpness τ is fixed. A layer of `neurons` cells has one `g` and one `θ` per cell. On flex
+//! (f32, f64) the window's maximum, the gate and the blend run as one op with its own backward
+//! ([`fused`]); elsewhere, and on the capture device, as Burn's max pool and element-wise ops.
+
+pub mod fused;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -144,6 +148,25 @@ pub fn dendritic_spike(
     temperature: f64,
     window: Option<usize>,
 ) -> Tensor<5> {
+    if fused::fused_spike_supported(&x) {
+        return fused::fused_dendritic_spike(x, gain, threshold, temperature, window);
+    }
+    dendritic_spike_ops(x, gain, threshold, temperature, window)
+}
+
+/// [`dendritic_spike`] as Burn's max pool and element-wise ops: every backend, and the capture
+/// device (whose counts charge each op).
+///
+/// # Shapes
+///
+/// As [`dendritic_spike`].
+pub fn dendritic_spike_ops(
+    x: Tensor<5>,
+    gain: Tensor<1>,
+    threshold: Tensor<1>,
+    temperature: f64,
+    window: Option<usize>,
+) -> Tensor<5> {
     let channels = x.dims()[1];
     let m = window_max(x.clone(), window); // broadcasts against x
     // One value per neuron, repeated over its channels.
@@ -167,6 +190,44 @@ mod tests {
             gain: Param::from_tensor(Tensor::from_floats([gain], device)),
             threshold: Param::from_tensor(Tensor::from_floats([threshold], device)),
             ..spike
+        }
+    }
+
+    #[test]
+    fn the_fused_spike_computes_burns_ops_forward_and_backward() {
+        let _lock = seed_lock();
+        let device = Device::flex().autodiff();
+        // Windows of 1, 3 and 4 positions (even: one more after), and the whole dendrite; one
+        // neuron and two (their own g and θ).
+        for (window, neurons) in [(Some(1), 1), (Some(3), 2), (Some(4), 1), (None, 2)] {
+            let shape = [2, 2 * neurons, 5, 3, 4];
+            let probe = uniform(shape, 40, &device);
+            let run = |fused: bool| {
+                let x = (uniform(shape, 41, &device) * 4.0 - 2.0).require_grad();
+                let g = (uniform([neurons], 42, &device) + 0.5).require_grad();
+                let t = (uniform([neurons], 43, &device) - 0.5).require_grad();
+                let y = if fused {
+                    fused::fused_dendritic_spike(x.clone(), g.clone(), t.clone(), 0.7, window)
+                } else {
+                    dendritic_spike_ops(x.clone(), g.clone(), t.clone(), 0.7, window)
+                };
+                let grads = (y.clone() * probe.clone()).sum().backward();
+                [
+                    values(y.inner()),
+                    values(x.grad(&grads).unwrap()),
+                    values(g.grad(&grads).unwrap()),
+                    values(t.grad(&grads).unwrap()),
+                ]
+            };
+            let (fused, ops) = (run(true), run(false));
+            for ((a, b), what) in
+                fused
+                    .iter()
+                    .zip(&ops)
+                    .zip(["output", "input gradient", "gain gradient", "threshold gradient"])
+            {
+                test_support::assert_close_values(a, b, 1e-5, &format!("window {window:?}, {neurons} neurons: {what}"));
+            }
         }
     }
 
