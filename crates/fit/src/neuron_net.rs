@@ -110,11 +110,12 @@ pub struct NeuronNetConfig {
     /// the soma and the rates directly (models saved before the field existed load so).
     #[config(default = "None")]
     pub soma_memory: Option<SomaMemory>,
-    /// How the dendrite stages convolve. Default direct (burn's conv3d): every fit recorded in
-    /// docs/fit.md ran on it, and naming it keeps whole-trial evaluation on the same arithmetic.
-    /// On flex `Fused` (which `Auto` picks on the fit stages timed there) computes the same function faster
-    /// (docs/benchmarks.md), to rounding.
-    #[config(default = "DendriteAlgorithm::Direct")]
+    /// How the dendrite stages convolve. Default `Auto`: each stage's fastest path for the
+    /// training windows on the training device (on flex the fused loop at the fit's shapes); a
+    /// session fixes the paths it took ([`NeuronNetConfig::with_paths`]) and saves them with the
+    /// model, so whole-trial evaluation and a resume run the same arithmetic. Every path computes
+    /// the same function to rounding.
+    #[config(default = "DendriteAlgorithm::Auto")]
     pub algorithm: DendriteAlgorithm,
 }
 

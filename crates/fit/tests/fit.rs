@@ -677,8 +677,18 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     assert_eq!(report.results.len(), 2);
     let neuron = &report.results[0];
     assert_eq!((neuron.size.label(), neuron.steps, neuron.reach_ms), ("1", 4, 91));
-    // The neuron's one stage on the direct path its config names; the baseline has none.
-    assert_eq!(neuron.dendrite_paths, [neuron_nn::DendriteAlgorithm::Direct]);
+    // The neuron's one stage on the path the plan took for its training windows (never `Auto`);
+    // the baseline has none.
+    let fit::ModelConfig::Neuron(net) = &neuron.model else {
+        panic!("the neuron's result carries a neuron config")
+    };
+    let batch = FitConfig::new(neuron.model.clone()).batch;
+    let planned = net.clone().with_algorithm(neuron_nn::DendriteAlgorithm::Auto);
+    assert_eq!(
+        neuron.dendrite_paths,
+        planned.paths(batch, 91 + 128, &device.clone().autodiff()).unwrap()
+    );
+    assert_ne!(neuron.dendrite_paths[0], neuron_nn::DendriteAlgorithm::Auto);
     assert!(report.results[1].dendrite_paths.is_empty());
     for file in [
         "report.json",

@@ -133,14 +133,12 @@ mod host {
     use rayon::prelude::*;
 
     use super::Planes;
-
-    fn sigmoid<T: Float>(s: T) -> T {
-        T::one() / (T::one() + (-s).exp())
-    }
+    use crate::host_math::{HostFloat, sigmoid, sum, wide_kernel};
 
     /// The window's maximum for every element of row `p` (into `m`), and with `offset` the
     /// position holding it (the first of equals), counted from the window's first, as a float
     /// (so that the loops select instead of branching, and vectorise).
+    #[inline(always)]
     fn window_max<T: Float>(g: &Planes, x: &[T], p: usize, m: &mut [T], mut offset: Option<&mut [T]>) {
         let (lo, hi) = g.window(p);
         let r = g.row;
@@ -165,55 +163,75 @@ mod host {
     }
 
     /// One (batch, channel) plane per task.
-    pub fn forward<T: Float + Send + Sync>(g: &Planes, x: &[T], gain: &[T], threshold: &[T], temperature: T) -> Vec<T> {
+    pub fn forward<T: HostFloat>(g: &Planes, x: &[T], gain: &[T], threshold: &[T], temperature: T) -> Vec<T> {
         let mut y = vec![T::zero(); x.len()];
         let per_neuron = g.channels / g.neurons;
         y.par_chunks_mut(g.plane()).enumerate().for_each(|(bc, out)| {
             let n = (bc % g.channels) / per_neuron;
-            let (gn, tn) = (gain[n], threshold[n]);
             let x = &x[bc * g.plane()..(bc + 1) * g.plane()];
-            let mut m = vec![T::zero(); g.row];
-            for p in 0..g.positions {
-                window_max(g, x, p, &mut m, None);
-                let (xr, yr) = (&x[p * g.row..(p + 1) * g.row], &mut out[p * g.row..(p + 1) * g.row]);
-                for ((yi, &xi), &mi) in yr.iter_mut().zip(xr).zip(&m) {
-                    // As a blend, so that a = 0 gives x and a = 1 gives m exactly.
-                    let a = gn * sigmoid((mi - tn) / temperature);
-                    *yi = xi * (T::one() - a) + mi * a;
-                }
-            }
+            forward_plane(g, x, gain[n], threshold[n], temperature, out);
         });
         y
     }
 
-    /// One plane's input gradient (into `dx`) and its shares of the gain's and the threshold's.
-    #[inline(never)]
-    fn backward_plane<T: Float>(g: &Planes, x: &[T], grad: &[T], gn: T, tn: T, temperature: T, dx: &mut [T]) -> (T, T) {
+    wide_kernel! {
+        /// One (batch, channel) plane's output.
+        fn forward_plane<T: HostFloat>(g: &Planes, x: &[T], gn: T, tn: T, temperature: T, out: &mut [T]) =
+            forward_plane_kernel;
+    }
+
+    #[inline(always)]
+    fn forward_plane_kernel<T: HostFloat>(g: &Planes, x: &[T], gn: T, tn: T, temperature: T, out: &mut [T]) {
+        let mut m = vec![T::zero(); g.row];
+        for p in 0..g.positions {
+            window_max(g, x, p, &mut m, None);
+            let (xr, yr) = (&x[p * g.row..(p + 1) * g.row], &mut out[p * g.row..(p + 1) * g.row]);
+            for ((yi, &xi), &mi) in yr.iter_mut().zip(xr).zip(&m) {
+                // As a blend, so that a = 0 gives x and a = 1 gives m exactly.
+                let a = gn * sigmoid((mi - tn) / temperature);
+                *yi = xi * (T::one() - a) + mi * a;
+            }
+        }
+    }
+
+    wide_kernel! {
+        /// One plane's input gradient (into `dx`) and its shares of the gain's and the
+        /// threshold's.
+        fn backward_plane<T: HostFloat>(g: &Planes, x: &[T], grad: &[T], gn: T, tn: T, temperature: T, dx: &mut [T]) -> (T, T) =
+            backward_plane_kernel;
+    }
+
+    #[inline(always)]
+    fn backward_plane_kernel<T: HostFloat>(
+        g: &Planes,
+        x: &[T],
+        grad: &[T],
+        gn: T,
+        tn: T,
+        temperature: T,
+        dx: &mut [T],
+    ) -> (T, T) {
         let (mut m, mut argmax) = (vec![T::zero(); g.row], vec![T::zero(); g.row]);
         let mut dm = vec![T::zero(); g.row];
-        // The parameters' sums in eight lanes, so that the loop has no single running sum.
-        let (mut dg, mut dt) = ([T::zero(); 8], [T::zero(); 8]);
+        // The parameters' gradients summed per element of a row, so that the loop is elementwise
+        // and vectorises; summed over the row at the end.
+        let (mut dg, mut dt) = (vec![T::zero(); g.row], vec![T::zero(); g.row]);
         let inv_t = T::one() / temperature;
         for p in 0..g.positions {
             window_max(g, x, p, &mut m, Some(&mut argmax));
             let rows = p * g.row..(p + 1) * g.row;
+            let (dx_row, x_row, grad_row) = (&mut dx[rows.clone()], &x[rows.clone()], &grad[rows]);
             // y = (1 − a)·x + a·m: through x directly, and through m (and a) to its argmax.
-            for (e, ((((dxi, dmi), &xi), &mi), &dy)) in dx[rows.clone()]
-                .iter_mut()
-                .zip(dm.iter_mut())
-                .zip(&x[rows.clone()])
-                .zip(&m)
-                .zip(&grad[rows])
-                .enumerate()
-            {
+            for e in 0..g.row {
+                let (xi, mi, dy) = (x_row[e], m[e], grad_row[e]);
                 let s = sigmoid((mi - tn) * inv_t);
                 let a = gn * s;
                 let diff = mi - xi;
                 let slope = a * (T::one() - s) * inv_t;
-                *dxi = *dxi + dy * (T::one() - a);
-                *dmi = dy * (a + diff * slope);
-                dg[e % 8] = dg[e % 8] + dy * s * diff;
-                dt[e % 8] = dt[e % 8] - dy * diff * slope;
+                dx_row[e] = dx_row[e] + dy * (T::one() - a);
+                dm[e] = dy * (a + diff * slope);
+                dg[e] = dg[e] + dy * s * diff;
+                dt[e] = dt[e] - dy * diff * slope;
             }
             // Each window row takes the gradient of the maxima it holds.
             let (lo, hi) = g.window(p);
@@ -225,13 +243,12 @@ mod host {
                 }
             }
         }
-        let sum = |v: [T; 8]| v.iter().fold(T::zero(), |s, &x| s + x);
-        (sum(dg), sum(dt))
+        (sum(&dg), sum(&dt))
     }
 
     /// `(dx, dgain, dthreshold)`: each plane's share of the parameters' gradients summed per
     /// neuron.
-    pub fn backward<T: Float + Send + Sync>(
+    pub fn backward<T: HostFloat>(
         g: &Planes,
         x: &[T],
         gain: &[T],
@@ -249,15 +266,8 @@ mod host {
             .for_each(|(bc, (dx, dp))| {
                 let n = (bc % g.channels) / per_neuron;
                 let plane = bc * g.plane()..(bc + 1) * g.plane();
-                let (dg, dt) = backward_plane(
-                    g,
-                    &x[plane.clone()],
-                    &grad[plane],
-                    gain[n],
-                    threshold[n],
-                    temperature,
-                    dx,
-                );
+                let (x, grad) = (&x[plane.clone()], &grad[plane]);
+                let (dg, dt) = backward_plane(g, x, grad, gain[n], threshold[n], temperature, dx);
                 dp[0] = dg;
                 dp[1] = dt;
             });

@@ -52,38 +52,48 @@ pub fn fused_softplus<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 mod flex {
     use burn::backend::{Flex, TensorMetadata, tensor::FloatTensor};
     use burn::tensor::{DType, TensorData};
-    use num_traits::Float;
     use rayon::prelude::*;
 
     use super::{SoftplusOps, THRESHOLD};
+    use crate::host_math::{HostFloat, sigmoid, softplus, wide_kernel};
 
-    /// `out[i] = f(x[i], other[i])` in parallel blocks.
-    fn map2<T: Float + Send + Sync>(x: &[T], other: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    /// `kernel(out, x, other)` over parallel blocks of the three.
+    fn map2<T: HostFloat>(x: &[T], other: &[T], kernel: fn(&mut [T], &[T], &[T])) -> Vec<T> {
+        const BLOCK: usize = 1 << 14;
         let mut out = vec![T::zero(); x.len()];
-        out.par_chunks_mut(1 << 14)
-            .zip(x.par_chunks(1 << 14))
-            .zip(other.par_chunks(1 << 14))
-            .for_each(|((o, x), other)| {
-                for ((o, &x), &v) in o.iter_mut().zip(x).zip(other) {
-                    *o = f(x, v);
-                }
-            });
+        out.par_chunks_mut(BLOCK)
+            .zip(x.par_chunks(BLOCK))
+            .zip(other.par_chunks(BLOCK))
+            .for_each(|((o, x), other)| kernel(o, x, other));
         out
     }
 
-    fn softplus<T: Float>(x: T) -> T {
-        if x > T::from(THRESHOLD).expect("20") {
-            x
-        } else {
-            x.exp().ln_1p()
+    #[inline(always)]
+    fn threshold<T: HostFloat>() -> T {
+        T::from(THRESHOLD).expect("20")
+    }
+
+    wide_kernel! {
+        /// `out = softplus(x)` (`x` itself above the threshold); `_unused` keeps `map2`'s form.
+        fn forward<T: HostFloat>(out: &mut [T], x: &[T], _unused: &[T]) = forward_kernel;
+    }
+
+    #[inline(always)]
+    fn forward_kernel<T: HostFloat>(out: &mut [T], x: &[T], _unused: &[T]) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = if x > threshold() { x } else { softplus(x) };
         }
     }
 
-    fn slope<T: Float>(x: T, grad: T) -> T {
-        if x > T::from(THRESHOLD).expect("20") {
-            grad
-        } else {
-            grad / (T::one() + (-x).exp())
+    wide_kernel! {
+        /// `out = grad · σ(x)` (`grad` above the threshold).
+        fn slope<T: HostFloat>(out: &mut [T], x: &[T], grad: &[T]) = slope_kernel;
+    }
+
+    #[inline(always)]
+    fn slope_kernel<T: HostFloat>(out: &mut [T], x: &[T], grad: &[T]) {
+        for ((o, &x), &g) in out.iter_mut().zip(x).zip(grad) {
+            *o = if x > threshold() { g } else { g * sigmoid(x) };
         }
     }
 
@@ -92,8 +102,8 @@ mod flex {
             let shape = x.shape().to_vec();
             let x = x.to_contiguous();
             let data = match x.dtype() {
-                DType::F32 => TensorData::new(map2::<f32>(x.storage(), x.storage(), |x, _| softplus(x)), shape),
-                DType::F64 => TensorData::new(map2::<f64>(x.storage(), x.storage(), |x, _| softplus(x)), shape),
+                DType::F32 => TensorData::new(map2::<f32>(x.storage(), x.storage(), forward), shape),
+                DType::F64 => TensorData::new(map2::<f64>(x.storage(), x.storage(), forward), shape),
                 other => panic!("softplus: flex runs the fused op on f32 and f64, not {other:?}"),
             };
             FloatTensor::<Flex>::from_data(data)
