@@ -7,7 +7,7 @@
 //! is the `fit` crate's ([`fit::run_sweep`]); this is its command line.
 //!
 //! ```text
-//! cargo run --release --example fit_neuron                     # default: one size per family (≈ 5 min)
+//! cargo run --release --example fit_neuron                     # default: the essay's neuron, a memory soma, two baselines (≈ 4 min)
 //! cargo run --release --example fit_neuron -- --sweep          # every size, NMDA and AMPA-only
 //! cargo run --release --example fit_neuron -- --eval trial.npz --model out/fit/models/bs4-neuron-4-1.model
 //! ```
@@ -40,14 +40,16 @@ struct Cli {
     /// Families to fit [default: all three].
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
-    /// Sizes to fit, by label [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep].
+    /// Sizes to fit, by label [default: neuron 4-1 and 4-4+m40, tcn 3x32, ln k80; every size
+    /// with --sweep].
     #[arg(long, value_delimiter = ',', long_help = size_help())]
     size: Vec<Size>,
     /// Every size of each family, on the NMDA cell and the AMPA-only control, 1000 steps each
     /// (about 4.5 hours on 2 cores; docs/fit.md).
     #[arg(long)]
     sweep: bool,
-    /// Adam steps per model [default: 400 neuron, 300 tcn and ln; 1000 each with --sweep].
+    /// Adam steps per model [default: 1500 for a memory soma (`+m` sizes), 400 for the other
+    /// neurons, 300 tcn and ln; 1000 each with --sweep].
     #[arg(long)]
     steps: Option<u64>,
     /// Windows per batch [default: 8].

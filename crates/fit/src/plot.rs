@@ -13,6 +13,16 @@ use crate::report::FitResult;
 
 const COLOURS: [RGBColor; 3] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200), RGBColor(90, 90, 90)];
 
+/// One per model in the traces (the default run shows four).
+const TRACE_COLOURS: [RGBColor; 6] = [
+    RGBColor(230, 130, 20),
+    RGBColor(200, 40, 40),
+    RGBColor(30, 90, 200),
+    RGBColor(90, 90, 90),
+    RGBColor(40, 150, 70),
+    RGBColor(140, 60, 170),
+];
+
 fn colour(family: Family) -> RGBColor {
     COLOURS[Family::ALL.iter().position(|f| *f == family).expect("a family")]
 }
@@ -100,13 +110,13 @@ pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(Strin
     })
 }
 
-/// Voltage (clipped at −55 mV) and spike probability of each family against the truth on
-/// `[start, start + len)` ms of a held-out trial: voltage above, spike probability below with
+/// Voltage (clipped at −55 mV) and spike probability of each labelled model against the truth
+/// on `[start, start + len)` ms of a held-out trial: voltage above, spike probability below with
 /// the true spikes as ticks.
 pub fn traces(
     path: impl AsRef<Path>,
     trial: &TrialData,
-    predictions: &[(Family, &Prediction)],
+    predictions: &[(&str, &Prediction)],
     start: usize,
     len: usize,
 ) -> std::io::Result<()> {
@@ -146,15 +156,15 @@ pub fn traces(
             .map_err(draw_err)?
             .label("biophys")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-        for &(family, p) in predictions {
-            let c = colour(family);
+        for (k, &(label, p)) in predictions.iter().enumerate() {
+            let c = TRACE_COLOURS[k % TRACE_COLOURS.len()];
             chart
                 .draw_series(LineSeries::new(
                     (start..end).map(|i| (t(i), p.voltage[i].min(CLIP_MV))),
                     c.stroke_width(1),
                 ))
                 .map_err(draw_err)?
-                .label(family.title())
+                .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
         }
         chart
@@ -182,8 +192,8 @@ pub fn traces(
         chart
             .draw_series(spikes.map(|i| PathElement::new(vec![(t(i), 0.0), (t(i), 1.05)], BLACK.stroke_width(1))))
             .map_err(draw_err)?;
-        for &(family, p) in predictions {
-            let c = colour(family);
+        for (k, &(_, p)) in predictions.iter().enumerate() {
+            let c = TRACE_COLOURS[k % TRACE_COLOURS.len()];
             chart
                 .draw_series(LineSeries::new(
                     (start..end).map(|i| (t(i), 1.0 / (1.0 + (-p.logit[i]).exp()))),
@@ -203,7 +213,7 @@ mod tests {
     use biophys::{Raster, Synapses};
 
     fn result(cell: &str, family: Family, flops: f64, auc: f64) -> FitResult {
-        let size = Size::default_for(family);
+        let size = Size::defaults_for(family)[0];
         FitResult {
             cell: cell.into(),
             family,
@@ -257,7 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn traces_show_the_truth_and_each_family_and_refuse_an_empty_stretch() {
+    fn traces_show_the_truth_and_each_model_and_refuse_an_empty_stretch() {
         let ms = 100;
         let trial = TrialData {
             seed: 3,
@@ -271,14 +281,10 @@ mod tests {
             voltage: vec![-65.0; ms],
         };
         let path = temp("traces.svg");
-        traces(&path, &trial, &[(Family::Neuron, &p), (Family::Ln, &p)], 10, 50).unwrap();
+        let labels = ["library neuron 4-1", "library neuron 4-4+m40", "linear-nonlinear k80"];
+        traces(&path, &trial, &labels.map(|l| (l, &p)), 10, 50).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
-        for label in [
-            "held-out trial (seed 3)",
-            "biophys",
-            "library neuron",
-            "linear-nonlinear",
-        ] {
+        for label in ["held-out trial (seed 3)", "biophys"].iter().chain(&labels) {
             assert!(svg.contains(label), "the traces lack {label}");
         }
         std::fs::remove_file(&path).unwrap();

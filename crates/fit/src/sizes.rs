@@ -165,14 +165,23 @@ impl Size {
         Self::all().filter(move |s| s.family() == family)
     }
 
-    /// The size the default run fits for `family`.
-    pub fn default_for(family: Family) -> Size {
-        let label = match family {
-            Family::Neuron => "4-1",
-            Family::Tcn => "3x32",
-            Family::Ln => "k80",
+    /// The sizes the default run fits of `family`: for the neuron the essay's stages (`4-1`) and
+    /// the memory soma the project found (`4-4+m40`), one size for each baseline.
+    pub fn defaults_for(family: Family) -> Vec<Size> {
+        let labels: &[&str] = match family {
+            Family::Neuron => &["4-1", "4-4+m40"],
+            Family::Tcn => &["3x32"],
+            Family::Ln => &["k80"],
         };
-        label.parse().expect("a label in the table")
+        labels
+            .iter()
+            .map(|l| l.parse().expect("a label in the table"))
+            .collect()
+    }
+
+    /// Whether it has a memory soma (`+m` sizes): they train longer, on longer windows.
+    pub fn has_memory(self) -> bool {
+        matches!(self.model(1, 1), ModelConfig::Neuron(n) if n.soma_memory.is_some())
     }
 
     /// Its family.
@@ -260,7 +269,7 @@ mod tests {
             model.validate().unwrap_or_else(|e| panic!("{size}: {e}"));
         }
         for family in Family::ALL {
-            assert_eq!(Size::default_for(family).family(), family);
+            assert!(Size::defaults_for(family).iter().all(|s| s.family() == family));
             assert!(Size::of(family).count() >= 3);
         }
         // The labels say what they build: `4-1` has stages of 4 and 1 maps, `+m80` 80 units.
@@ -272,6 +281,8 @@ mod tests {
             panic!("a neuron")
         };
         assert_eq!(n.soma_memory.map(|m| (m.units, m.hidden)), Some((80, 128)));
+        let memory: Vec<&str> = Size::all().filter(|s| s.has_memory()).map(Size::label).collect();
+        assert_eq!(memory, ["4-4+m", "4-4+m40", "4-4+m80"]);
         let ModelConfig::Tcn(t) = "5x64".parse::<Size>().unwrap().model(250, 4) else {
             panic!("a tcn")
         };

@@ -34,7 +34,7 @@ pub struct SweepConfig {
     pub seconds: f64,
     /// Families to fit; empty: all three.
     pub families: Vec<Family>,
-    /// Sizes to fit; empty: each family's default ([`Size::default_for`]), or every size with
+    /// Sizes to fit; empty: each family's defaults ([`Size::defaults_for`]), or every size with
     /// `every_size`.
     pub sizes: Vec<Size>,
     /// Every size of each family.
@@ -56,7 +56,7 @@ pub struct SweepConfig {
 }
 
 impl SweepConfig {
-    /// The main command: bs4, one size per family, 20 training trials, files under `out`.
+    /// The main command: bs4, each family's default sizes, 20 training trials, files under `out`.
     pub fn new(out: impl Into<PathBuf>, cache: impl Into<PathBuf>) -> Self {
         Self {
             out: out.into(),
@@ -102,7 +102,7 @@ impl SweepConfig {
         } else if self.every_size {
             Size::of(family).collect()
         } else {
-            vec![Size::default_for(family)]
+            Size::defaults_for(family)
         }
     }
 
@@ -124,7 +124,7 @@ impl SweepConfig {
         let base = FitConfig::new(size.model(synapses, branches));
         let lr = self.learning_rate.unwrap_or(base.learning_rate);
         base.clone()
-            .with_steps(self.steps.unwrap_or(default_steps(size.family(), self.every_size)))
+            .with_steps(self.steps.unwrap_or(default_steps(size, self.every_size)))
             .with_seed(self.seed)
             .with_batch(self.batch.unwrap_or(base.batch))
             .with_window(self.window.unwrap_or(base.window))
@@ -143,11 +143,13 @@ impl SweepConfig {
     }
 }
 
-/// Steps that keep the default run near 5 minutes on 2 cores (the neuron's step costs about
-/// twice the others' on flex, docs/fit.md); the sweep trains every model 1000 steps.
-pub fn default_steps(family: Family, every_size: bool) -> u64 {
-    match (every_size, family) {
+/// Steps that keep the default run near 5 minutes on 2 cores: a memory soma learns slowly
+/// (300 steps: AUC 0.93; 1500: 0.97, docs/fit.md) and its step is cheap since the fused
+/// recurrence; the sweep trains every model 1000 steps.
+pub fn default_steps(size: Size, every_size: bool) -> u64 {
+    match (every_size, size.family()) {
         (true, _) => 1000,
+        (false, Family::Neuron) if size.has_memory() => 1500,
         (false, Family::Neuron) => 400,
         (false, _) => 300,
     }
@@ -198,7 +200,7 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
         data: String::new(),
         device: neuron_nn::BackendKind::of(device).name().into(),
     };
-    let mut traces: Vec<(Family, Prediction)> = Vec::new();
+    let mut traces: Vec<(String, Prediction)> = Vec::new();
     let mut trace_trial: Option<TrialData> = None;
     for (c, cell) in config.cells.iter().enumerate() {
         let data_config = config.data(cell);
@@ -215,12 +217,12 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
             .push((cell.name.clone(), sim.flops_per_ms(data.events_per_ms())));
         for family in config.families() {
             let sizes = config.sizes_of(family);
-            // The held-out trace shows the family's default size, or its first one fitted.
-            let traced = sizes
-                .iter()
-                .copied()
-                .find(|&s| s == Size::default_for(family))
-                .or(sizes.first().copied());
+            // The held-out trace shows the family's default sizes fitted, or its first one.
+            let defaults = Size::defaults_for(family);
+            let mut traced: Vec<Size> = sizes.iter().copied().filter(|s| defaults.contains(s)).collect();
+            if traced.is_empty() {
+                traced.extend(sizes.first());
+            }
             for size in sizes {
                 let name = format!("{}-{}-{}", cell.name, family.name(), size);
                 let fit = config.fit_config(size, synapses.len(), cell.dendrites());
@@ -233,9 +235,9 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
                     }
                 };
                 let (scores, predictions) = score(&model, &session.header, &data.test, device)?;
-                if c == 0 && traced == Some(size) {
+                if c == 0 && traced.contains(&size) {
                     trace_trial.get_or_insert_with(|| data.test[0].clone());
-                    traces.push((family, predictions[0].clone()));
+                    traces.push((format!("{} {size}", family.title()), predictions[0].clone()));
                 }
                 let flops = flops_per_ms(&model, synapses.len());
                 let result = FitResult {
@@ -296,7 +298,7 @@ fn write_report(
     out: &Path,
     report: &FitReport,
     trial: Option<&TrialData>,
-    traces: &[(Family, Prediction)],
+    traces: &[(String, Prediction)],
 ) -> Result<(), FitError> {
     let saved = |name: &str, r: std::io::Result<()>| {
         r.map_err(|source| FitError::Save {
@@ -314,7 +316,7 @@ fn write_report(
         crate::plot::pareto(out.join("pareto.svg"), &report.results, &report.simulator_flops_per_ms),
     )?;
     if let Some(trial) = trial {
-        let p: Vec<(Family, &Prediction)> = traces.iter().map(|(f, p)| (*f, p)).collect();
+        let p: Vec<(&str, &Prediction)> = traces.iter().map(|(label, p)| (label.as_str(), p)).collect();
         // 1.5 s from 2 s in, or as late as a shorter trial allows.
         let start = 2000.min(trial.ms().saturating_sub(1500));
         saved(
@@ -357,11 +359,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_main_command_fits_one_size_per_family_and_the_sweep_every_size() {
+    fn the_main_command_fits_the_default_sizes_and_the_sweep_every_size() {
         let main = SweepConfig::new("out", "cache");
         assert_eq!(main.families(), Family::ALL.to_vec());
         for family in Family::ALL {
-            assert_eq!(main.sizes_of(family), vec![Size::default_for(family)]);
+            assert_eq!(main.sizes_of(family), Size::defaults_for(family));
         }
         let sweep = SweepConfig::sweep("out", "cache");
         assert_eq!(sweep.cells.len(), 2);
@@ -388,9 +390,11 @@ mod tests {
     #[test]
     fn a_models_training_config_takes_the_run_s_settings_and_each_familys_defaults() {
         let main = SweepConfig::new("out", "cache");
-        let neuron = main.fit_config(Size::default_for(Family::Neuron), 250, 4);
-        let ln = main.fit_config(Size::default_for(Family::Ln), 250, 4);
-        assert_eq!((neuron.steps, ln.steps), (400, 300));
+        let size = |label: &str| label.parse::<Size>().unwrap();
+        let neuron = main.fit_config(size("4-1"), 250, 4);
+        let memory = main.fit_config(size("4-4+m40"), 250, 4);
+        let ln = main.fit_config(size("k80"), 250, 4);
+        assert_eq!((neuron.steps, memory.steps, ln.steps), (400, 1500, 300));
         assert_eq!(neuron.final_learning_rate, neuron.learning_rate / 10.0);
         let set = SweepConfig {
             steps: Some(7),
@@ -400,15 +404,10 @@ mod tests {
             seed: 5,
             ..main.clone()
         }
-        .fit_config(Size::default_for(Family::Tcn), 250, 4);
+        .fit_config(size("3x32"), 250, 4);
         assert_eq!((set.steps, set.batch, set.window, set.seed), (7, 3, 64, 5));
         assert_eq!((set.learning_rate, set.final_learning_rate), (1e-2, 1e-3));
-        assert_eq!(
-            SweepConfig::sweep("o", "c")
-                .fit_config(Size::default_for(Family::Ln), 250, 4)
-                .steps,
-            1000
-        );
+        assert_eq!(SweepConfig::sweep("o", "c").fit_config(size("k80"), 250, 4).steps, 1000);
         let data = SweepConfig {
             train_trials: 3,
             seconds: 1.5,

@@ -738,3 +738,25 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     assert!(e.contains("bs4-neuron-1.ckpt holds another config"), "{e}");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// A model config saved before the fused ops (session 9: no `recurrence`, every dendrite path
+/// named `Direct`) still loads: its stages keep the path they trained on, its memory takes the
+/// default recurrence, and it is today's `4-4+m80` otherwise.
+#[test]
+fn a_config_saved_before_the_fused_ops_loads_on_its_paths() {
+    use neuron_nn::DendriteAlgorithm::{Auto, Direct};
+    let json = r#"{"branches":4,"positions":10,"receptors":null,"stages":[
+        {"maps":4,"kernel_time":16,"dilation":4,"kernel_positions":3,"kernel_dendrites":null,"algorithm":"Direct"},
+        {"maps":4,"kernel_time":8,"dilation":1,"kernel_positions":3,"kernel_dendrites":null,"algorithm":"Direct"}],
+        "activation":"Softplus","rate":"Identity","spike_window":3,"soma_kernel":32,
+        "soma_after_spike_taus":null,"soma_memory":{"units":80,"hidden":128},"algorithm":"Direct"}"#;
+    let saved: NeuronNetConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(saved.paths(8, 600, &Device::flex()).unwrap(), [Direct, Direct]);
+    assert_eq!(saved.soma_memory.as_ref().map(|m| m.recurrence), Some(None));
+    let ModelConfig::Neuron(mut today) = "4-4+m80".parse::<fit::Size>().unwrap().model(250, 4) else {
+        panic!("a neuron")
+    };
+    assert_eq!(today.algorithm, Auto, "today's default");
+    today.algorithm = Direct;
+    assert_eq!(today.with_paths(&[Direct, Direct]), saved);
+}
