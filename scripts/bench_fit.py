@@ -12,6 +12,7 @@ Models (bs4: 250 synapses, 4 branches + the soma's column = 5 grid columns, 10 p
                  spike; rates per column, their sum through a 32 ms causal soma filter; a linear head
   neuron-4-4+m80 the same with 4 maps in the last stage and a leaky-memory soma (80 units, MLP 128,
                  τ log-spaced 1–50 ms) between the features and the head
+  neuron-4-4+m40 the same with 40 memory units and an MLP of 64
   tcn-3x32       causal Conv1d 250 → 32 (35 taps), two 32 → 32 (5 taps, dilation 2), ReLU, 1×1 head
   ln-k80         a causal 80-tap filter per synapse summed (Conv1d 250 → 1), an affine head
 Loss: binary cross-entropy with logits on the spike output plus 0.5 × MSE of the voltage output,
@@ -69,8 +70,8 @@ class Neuron(nn.Module):
         s.maps = last_maps
         s.soma = nn.Conv1d(last_maps, last_maps, 32, groups=last_maps)
         features = last_maps * (1 + COLUMNS)
-        s.memory = Memory(features, 80, 128) if memory else None
-        s.head = nn.Linear(80 if memory else features, 2)
+        s.memory = Memory(features, *memory) if memory else None
+        s.head = nn.Linear(memory[0] if memory else features, 2)
         s.reach = 60 + 7 + 31 + (150 if memory else 0)
 
     def forward(s, x):  # [b, synapses, t]
@@ -137,8 +138,9 @@ class Ln(nn.Module):
 
 
 MODELS = {
-    "neuron-4-1": (lambda: Neuron(1, False), 256),
-    "neuron-4-4+m80": (lambda: Neuron(4, True), 512),
+    "neuron-4-1": (lambda: Neuron(1, None), 256),
+    "neuron-4-4+m40": (lambda: Neuron(4, (40, 64)), 512),
+    "neuron-4-4+m80": (lambda: Neuron(4, (80, 128)), 512),
     "tcn-3x32": (lambda: Tcn(32, 3), 256),
     "ln-k80": (lambda: Ln(80), 256),
 }

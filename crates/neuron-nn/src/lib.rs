@@ -41,8 +41,6 @@ pub mod backend_kind;
 pub mod dendrites;
 pub mod dendritic_spike;
 pub mod error;
-#[cfg(feature = "flex")]
-mod host_math;
 pub mod memory_soma;
 pub mod neuron;
 pub mod poisson_dropout;

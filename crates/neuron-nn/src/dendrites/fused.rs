@@ -217,7 +217,7 @@ fn for_each_chunk<T: Send>(out: &mut [T], chunk: usize, work: impl Fn(usize, &mu
 #[cfg(feature = "flex")]
 mod host {
     use super::{Geometry, for_each_chunk, lanes};
-    use crate::host_math::{axpy, dot};
+    use host_math::{axpy, dot};
     use num_traits::Float;
 
     /// One input and one output channel per group, and several groups: the lane layout.

@@ -133,7 +133,7 @@ mod host {
     use rayon::prelude::*;
 
     use super::Planes;
-    use crate::host_math::{HostFloat, sigmoid, sum, wide_kernel};
+    use host_math::{HostFloat, sigmoid, sum, wide_kernel};
 
     /// The window's maximum for every element of row `p` (into `m`), and with `offset` the
     /// position holding it (the first of equals), counted from the window's first, as a float

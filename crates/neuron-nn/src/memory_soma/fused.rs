@@ -139,7 +139,7 @@ mod host {
     use rayon::prelude::*;
 
     use super::Sizes;
-    use crate::host_math::{axpy, dot};
+    use host_math::{axpy, dot};
 
     /// One chain's weights.
     struct Weights<'a, T> {

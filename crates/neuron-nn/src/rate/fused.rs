@@ -55,7 +55,7 @@ mod flex {
     use rayon::prelude::*;
 
     use super::{SoftplusOps, THRESHOLD};
-    use crate::host_math::{HostFloat, sigmoid, softplus, wide_kernel};
+    use host_math::{HostFloat, sigmoid, softplus, wide_kernel};
 
     /// `kernel(out, x, other)` over parallel blocks of the three.
     fn map2<T: HostFloat>(x: &[T], other: &[T], kernel: fn(&mut [T], &[T], &[T])) -> Vec<T> {

@@ -1,6 +1,16 @@
-//! The inner loops the fused ops (flex's dendrite loop, the memory recurrence) share, written
-//! so that the compiler vectorises them: `axpy` is independent per element, and `dot` keeps 32
+//! Inner loops for CPU kernels, written so that the compiler vectorises them: `neuron-nn`'s
+//! fused ops (the dendrite loop, the spikes, the memory recurrence) and `biophys`'s step loops
+//! share them. `exp`, `sigmoid` and `softplus` are plain arithmetic (libm's are a call per
+//! element, which keeps a loop scalar); `axpy` is independent per element, and `dot` keeps 32
 //! partial sums (a single running sum is a dependency chain that float rules keep scalar).
+//!
+//! ```
+//! use host_math::{HostFloat, dot, softplus};
+//!
+//! assert!((1.0f64.exp_v() - std::f64::consts::E).abs() < 1e-15);
+//! assert!((softplus(0.0f32) - std::f32::consts::LN_2).abs() < 1e-7);
+//! assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
+//! ```
 
 use num_traits::Float;
 
@@ -102,6 +112,7 @@ fn ln_1p_unit<T: Float>(u: T) -> T {
 /// a quarter of a current core's vector width). The kernel is inlined into each of the two, so
 /// its loops are compiled twice. The arithmetic is the same either way (no fused multiply-add),
 /// so every CPU gets the same bits.
+#[macro_export]
 macro_rules! wide_kernel {
     ($(#[$meta:meta])* $vis:vis fn $name:ident<$T:ident: $bound:path>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $kernel:path;) => {
         $(#[$meta])*
@@ -113,7 +124,7 @@ macro_rules! wide_kernel {
                 unsafe fn wide<$T: $bound>($($arg: $ty),*) $(-> $ret)? {
                     $kernel($($arg),*)
                 }
-                if $crate::host_math::wide_vectors() {
+                if $crate::wide_vectors() {
                     // SAFETY: the CPU has the features `wide` is compiled for (checked above).
                     return unsafe { wide($($arg),*) };
                 }
@@ -122,7 +133,6 @@ macro_rules! wide_kernel {
         }
     };
 }
-pub(crate) use wide_kernel;
 
 wide_kernel! {
     /// `acc += a · x`, elementwise.
@@ -152,10 +162,11 @@ pub fn sum<T: Float>(a: &[T]) -> T {
     rest.iter().fold(reduce(&acc), |s, &x| s + x)
 }
 
-/// Whether this x86-64 CPU has AVX2 (checked once, then cached by std).
+/// Whether this x86-64 CPU has AVX2 (checked once, then cached by std); [`wide_kernel!`]'s test.
 #[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
 #[inline]
-pub(crate) fn wide_vectors() -> bool {
+pub fn wide_vectors() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }
 
