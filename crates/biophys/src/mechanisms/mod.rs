@@ -5,9 +5,29 @@
 //!
 //! Passive leaks (`pas`) fold into one conductance per node; channels with state (`hh`) keep
 //! theirs per node, trials innermost (the simulator runs `K` trials in lockstep).
+//!
+//! Hay et al.'s (2011) layer-5 pyramidal cell brings its own channels and calcium pool
+//! (`data/l5pc/mods`), one file each here with its rates written as the `.mod` writes them and
+//! tested against NEURON 9 under voltage clamp: sodium `NaTa_t`, `NaTs2_t`, `Nap_Et2`;
+//! potassium `K_Pst`, `K_Tst`, `SKv3_1`, `SK_E2`, `Im`; calcium `Ca_HVA`, `Ca_LVAst`; `Ih`; the
+//! pool `CaDynamics_E2` and the ions' reversal potentials. They share [`channel::Kinetics`].
 
+pub mod ca_dynamics_e2;
+pub mod ca_hva;
+pub mod ca_lvast;
+pub mod channel;
 pub mod hh;
+pub mod ih;
+pub mod im;
+pub mod ions;
+pub mod k_pst;
+pub mod k_tst;
+pub mod nap_et2;
+pub mod nata_t;
+pub mod nats2_t;
 pub mod pas;
+pub mod sk_e2;
+pub mod skv3_1;
 
 use serde::{Deserialize, Serialize};
 

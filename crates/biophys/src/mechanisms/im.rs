@@ -1,0 +1,37 @@
+//! Hay's muscarinic potassium channel (`Im.mod`, after Adams et al. 1982): `g = gbar·m`.
+
+use super::channel::{Ion, Kinetics, hay_qt};
+
+/// `Im`: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Im;
+
+impl Kinetics for Im {
+    const SUFFIX: &'static str = "Im";
+    const GATES: &'static [&'static str] = &["m"];
+    const ION: Ion = Ion::K;
+
+    #[allow(unused_variables)]
+    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+        let qt = hay_qt();
+        let m_alpha = 3.3e-3 * (2.5 * 0.04 * (v - -35.0)).exp();
+        let m_beta = 3.3e-3 * (-2.5 * 0.04 * (v - -35.0)).exp();
+        inf[0] = m_alpha / (m_alpha + m_beta);
+        tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
+    }
+
+    fn open(g: &[f64]) -> f64 {
+        g[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanisms::channel::neuron_reference::assert_agrees_with_neuron;
+
+    #[test]
+    fn gates_and_current_agree_with_neuron_under_voltage_clamp() {
+        assert_agrees_with_neuron::<Im>();
+    }
+}

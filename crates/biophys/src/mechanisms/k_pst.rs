@@ -1,0 +1,44 @@
+//! Hay's persistent potassium channel (`K_Pst.mod`, after Korngreen & Sakmann 2000): `g =
+//! gbar·m²h`, its rates read 10 mV above the membrane potential.
+
+use super::channel::{Ion, Kinetics, hay_qt};
+
+/// `K_Pst`: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KPst;
+
+impl Kinetics for KPst {
+    const SUFFIX: &'static str = "K_Pst";
+    const GATES: &'static [&'static str] = &["m", "h"];
+    const ION: Ion = Ion::K;
+
+    #[allow(unused_variables)]
+    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+        let qt = hay_qt();
+        // The .mod shifts v by +10 mV and back; the shifted value is what its rates read.
+        let v = v + 10.0;
+        inf[0] = 1.0 / (1.0 + (-(v + 1.0) / 12.0).exp());
+        tau[0] = if v < -50.0 {
+            (1.25 + 175.03 * (-v * -0.026).exp()) / qt
+        } else {
+            (1.25 + 13.0 * (-v * 0.026).exp()) / qt
+        };
+        inf[1] = 1.0 / (1.0 + (-(v + 54.0) / -11.0).exp());
+        tau[1] = (360.0 + (1010.0 + 24.0 * (v + 55.0)) * (-((v + 75.0) / 48.0).powf(2.0)).exp()) / qt;
+    }
+
+    fn open(g: &[f64]) -> f64 {
+        g[0] * g[0] * g[1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanisms::channel::neuron_reference::assert_agrees_with_neuron;
+
+    #[test]
+    fn gates_and_current_agree_with_neuron_under_voltage_clamp() {
+        assert_agrees_with_neuron::<KPst>();
+    }
+}

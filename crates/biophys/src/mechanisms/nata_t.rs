@@ -1,0 +1,46 @@
+//! Hay's transient sodium channel of the axon (`NaTa_t.mod`, after Colbert & Pan 2002):
+//! `g = gbar·m³h`, time constants scaled by [`hay_qt`].
+
+use super::channel::{Ion, Kinetics, hay_qt, sodium_activation, sodium_inactivation};
+
+/// `NaTa_t`: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NaTaT;
+
+impl Kinetics for NaTaT {
+    const SUFFIX: &'static str = "NaTa_t";
+    const GATES: &'static [&'static str] = &["m", "h"];
+    const ION: Ion = Ion::Na;
+
+    #[allow(unused_variables)]
+    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+        let qt = hay_qt();
+        let mut v = v;
+        let (m_alpha, m_beta) = sodium_activation(&mut v, -38.0);
+        tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
+        inf[0] = m_alpha / (m_alpha + m_beta);
+        let (h_alpha, h_beta) = sodium_inactivation(&mut v, -66.0);
+        tau[1] = (1.0 / (h_alpha + h_beta)) / qt;
+        inf[1] = h_alpha / (h_alpha + h_beta);
+    }
+
+    fn open(g: &[f64]) -> f64 {
+        g[0] * g[0] * g[0] * g[1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanisms::channel::neuron_reference::{assert_agrees_with_neuron, assert_guards_hold};
+
+    #[test]
+    fn gates_and_current_agree_with_neuron_under_voltage_clamp() {
+        assert_agrees_with_neuron::<NaTaT>();
+    }
+
+    #[test]
+    fn the_mod_files_guards_keep_the_rates_finite_at_their_removable_singularities() {
+        assert_guards_hold::<NaTaT>(&[-38.0, -66.0]);
+    }
+}

@@ -1,0 +1,35 @@
+//! Hay's fast non-inactivating potassium channel (`SKv3_1.mod`, Kv3.1 after Rettig et al.
+//! 1992): `g = gbar·m`, no temperature factor.
+
+use super::channel::{Ion, Kinetics};
+
+/// `SKv3_1`: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Skv31;
+
+impl Kinetics for Skv31 {
+    const SUFFIX: &'static str = "SKv3_1";
+    const GATES: &'static [&'static str] = &["m"];
+    const ION: Ion = Ion::K;
+
+    #[allow(unused_variables)]
+    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+        inf[0] = 1.0 / (1.0 + ((v - 18.700) / -9.700).exp());
+        tau[0] = 0.2 * 20.000 / (1.0 + ((v - -46.560) / -44.140).exp());
+    }
+
+    fn open(g: &[f64]) -> f64 {
+        g[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanisms::channel::neuron_reference::assert_agrees_with_neuron;
+
+    #[test]
+    fn gates_and_current_agree_with_neuron_under_voltage_clamp() {
+        assert_agrees_with_neuron::<Skv31>();
+    }
+}
