@@ -357,7 +357,7 @@ impl Simulator {
     /// every state advanced at the new voltage.
     fn step<const K: usize>(&self, s: &mut State<K>, t0: f64) {
         self.passive_currents(s);
-        for (channel, state) in self.membrane.channels.iter().zip(&s.channels) {
+        for (channel, state) in self.membrane.channels.iter().zip(&mut s.channels) {
             channel.current::<K>(&s.v, state, &mut s.rhs, &mut s.d);
         }
         self.receptors.current::<K>(&s.v, &s.a, &s.b, &mut s.rhs, &mut s.d);

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ions::FARADAY;
+use crate::error::{Result, finite, non_negative, positive};
 
 /// The pool's parameters (the `.mod`'s defaults in [`Default`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,16 @@ impl Default for CaDynamicsE2 {
 }
 
 impl CaDynamicsE2 {
+    /// Checks `gamma ≥ 0`, `decay > 0`, `depth > 0` and a finite `min_cai ≥ 0`; errors name
+    /// `what`.
+    pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
+        non_negative(what, "ca_dynamics_e2.gamma", self.gamma)?;
+        positive(what, "ca_dynamics_e2.decay", self.decay)?;
+        positive(what, "ca_dynamics_e2.depth", self.depth)?;
+        non_negative(what, "ca_dynamics_e2.min_cai", self.min_cai)?;
+        finite(what, "ca_dynamics_e2.min_cai", self.min_cai)
+    }
+
     /// `cai` (mM) advanced by `dt` (ms) under the calcium current density `ica` (mA/cm²), with
     /// NEURON's `cnexp` expression for `cai' = −10⁴·ica·γ/(2F·depth) − (cai − min)/decay`.
     pub fn advance(&self, cai: f64, ica: f64, dt: f64) -> f64 {

@@ -2,6 +2,7 @@
 //! `g = gbar·m²h`, no temperature factor.
 
 use super::channel::{Ion, Kinetics};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `Ca_HVA`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for CaHva {
     const SUFFIX: &'static str = "Ca_HVA";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Ca;
+    const RATE_FLOPS: f64 = 26.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

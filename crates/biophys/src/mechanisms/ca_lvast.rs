@@ -2,6 +2,7 @@
 //! `g = gbar·m²h`, its rates read 10 mV above the membrane potential.
 
 use super::channel::{Ion, Kinetics, hay_qt};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `Ca_LVAst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for CaLvast {
     const SUFFIX: &'static str = "Ca_LVAst";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Ca;
+    const RATE_FLOPS: f64 = 25.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

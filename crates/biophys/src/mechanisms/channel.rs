@@ -6,6 +6,10 @@
 //! rounding (tested against NEURON 9 under voltage clamp in each file).
 
 use super::cnexp;
+use crate::fast_exp::EXP_FLOPS;
+
+/// FLOPs of one `pow` (a logarithm and an `exp`).
+pub const POW_FLOPS: f64 = 2.0 * EXP_FLOPS;
 
 /// The ion a channel's current flows through, and so which reversal potential it uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,6 +37,9 @@ pub trait Kinetics {
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]);
     /// The open fraction `g / gbar` of the gates' values.
     fn open(gates: &[f64]) -> f64;
+    /// FLOPs of one [`Kinetics::rates`] call, counted from its formulas (`+ − × ÷` and
+    /// comparisons 1 each, an `exp` [`EXP_FLOPS`], a `pow` [`POW_FLOPS`]).
+    const RATE_FLOPS: f64;
 }
 
 /// The temperature factor Hay's channels apply to their time constants: `2.3^((34 − 21)/10)`,

@@ -2,6 +2,7 @@
 //! gbar·m` through its own reversal `ehcn` = −45 mV; no temperature factor.
 
 use super::channel::{Ion, Kinetics};
+use crate::fast_exp::EXP_FLOPS;
 
 /// The reversal of `Ih`'s current (mV), the `.mod`'s `ehcn`.
 pub const EHCN: f64 = -45.0;
@@ -17,6 +18,7 @@ impl Kinetics for Ih {
     const SUFFIX: &'static str = "Ih";
     const GATES: &'static [&'static str] = &["m"];
     const ION: Ion = Ion::NonSpecific(EHCN);
+    const RATE_FLOPS: f64 = 19.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

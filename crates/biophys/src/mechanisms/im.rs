@@ -1,6 +1,7 @@
 //! Hay's muscarinic potassium channel (`Im.mod`, after Adams et al. 1982): `g = gbar·m`.
 
 use super::channel::{Ion, Kinetics, hay_qt};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `Im`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -10,6 +11,7 @@ impl Kinetics for Im {
     const SUFFIX: &'static str = "Im";
     const GATES: &'static [&'static str] = &["m"];
     const ION: Ion = Ion::K;
+    const RATE_FLOPS: f64 = 16.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

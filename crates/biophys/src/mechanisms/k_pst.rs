@@ -1,7 +1,8 @@
 //! Hay's persistent potassium channel (`K_Pst.mod`, after Korngreen & Sakmann 2000): `g =
 //! gbar·m²h`, its rates read 10 mV above the membrane potential.
 
-use super::channel::{Ion, Kinetics, hay_qt};
+use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `K_Pst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for KPst {
     const SUFFIX: &'static str = "K_Pst";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::K;
+    const RATE_FLOPS: f64 = 26.0 + 4.0 * EXP_FLOPS + POW_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

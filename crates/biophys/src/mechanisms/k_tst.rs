@@ -1,7 +1,8 @@
 //! Hay's transient potassium channel (`K_Tst.mod`, after Korngreen & Sakmann 2000): `g =
 //! gbar·m⁴h`, its rates read 10 mV above the membrane potential.
 
-use super::channel::{Ion, Kinetics, hay_qt};
+use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `K_Tst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for KTst {
     const SUFFIX: &'static str = "K_Tst";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::K;
+    const RATE_FLOPS: f64 = 23.0 + 4.0 * EXP_FLOPS + 2.0 * POW_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

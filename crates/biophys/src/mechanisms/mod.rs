@@ -16,6 +16,7 @@ pub mod ca_dynamics_e2;
 pub mod ca_hva;
 pub mod ca_lvast;
 pub mod channel;
+pub mod hay;
 pub mod hh;
 pub mod ih;
 pub mod im;
@@ -42,6 +43,13 @@ pub enum Mechanism {
     Pas(pas::Pas),
     /// Hodgkin–Huxley sodium, potassium and leak, exactly NEURON's `hh` ([`hh`]).
     Hh(hh::Hh),
+    /// One of Hay's channels at a density ([`hay`]): `{"kind": "channel", "name": "NaTs2_t",
+    /// "gbar": 0.998912}`.
+    Channel(hay::ChannelDensity),
+    /// Hay's calcium pool ([`ca_dynamics_e2`]); where it is, `eca` follows its `cai`.
+    CaDynamicsE2(ca_dynamics_e2::CaDynamicsE2),
+    /// The section's sodium and potassium reversals for Hay's channels (the hoc's `ena`, `ek`).
+    Reversals(hay::Reversals),
 }
 
 impl Mechanism {
@@ -60,6 +68,9 @@ impl Mechanism {
         match self {
             Self::Pas(p) => p.validate(what),
             Self::Hh(h) => h.validate(what),
+            Self::Channel(c) => c.validate(what),
+            Self::CaDynamicsE2(p) => p.validate(what),
+            Self::Reversals(r) => r.validate(what),
         }
     }
 }
@@ -78,6 +89,8 @@ pub struct Context {
 pub enum Channel {
     /// NEURON's `hh`.
     Hh(hh::HhChannel),
+    /// Hay's channels and calcium pools.
+    Hay(hay::HayChannels),
 }
 
 impl Channel {
@@ -85,6 +98,7 @@ impl Channel {
     pub fn states(&self) -> usize {
         match self {
             Self::Hh(c) => c.states(),
+            Self::Hay(c) => c.states(),
         }
     }
 
@@ -92,13 +106,16 @@ impl Channel {
     pub fn init<const K: usize>(&self, v: f64, state: &mut [f64]) {
         match self {
             Self::Hh(c) => c.init::<K>(v, state),
+            Self::Hay(c) => c.init::<K>(v, state),
         }
     }
 
-    /// Subtracts the currents at `v` from `rhs` and adds their voltage derivatives to `d`.
-    pub fn current<const K: usize>(&self, v: &[f64], state: &[f64], rhs: &mut [f64], d: &mut [f64]) {
+    /// Subtracts the currents at `v` from `rhs` and adds their voltage derivatives to `d`
+    /// (and keeps what the state update needs of them, such as a pool's calcium current).
+    pub fn current<const K: usize>(&self, v: &[f64], state: &mut [f64], rhs: &mut [f64], d: &mut [f64]) {
         match self {
             Self::Hh(c) => c.current::<K>(v, state, rhs, d),
+            Self::Hay(c) => c.current::<K>(v, state, rhs, d),
         }
     }
 
@@ -106,6 +123,7 @@ impl Channel {
     pub fn advance<const K: usize>(&self, v: &[f64], state: &mut [f64], dt: f64) {
         match self {
             Self::Hh(c) => c.advance::<K>(v, state, dt),
+            Self::Hay(c) => c.advance::<K>(v, state, dt),
         }
     }
 
@@ -113,6 +131,7 @@ impl Channel {
     pub fn flops_per_step(&self) -> f64 {
         match self {
             Self::Hh(c) => c.flops_per_step(),
+            Self::Hay(c) => c.flops_per_step(),
         }
     }
 }
@@ -142,16 +161,24 @@ impl Membrane {
             channels: Vec::new(),
         };
         let mut hh = hh::HhChannel::new(context);
+        let mut hay = hay::HayChannels::new(context);
         for (node, area, m) in placed {
             // S/cm² × µm² → µS.
             let absolute = |g: f64| g * area * 1e-2;
             match m {
                 Mechanism::Pas(p) => pas::insert(&mut membrane, node, absolute(p.g), p.e),
                 Mechanism::Hh(h) => hh.insert(node, h, &absolute),
+                Mechanism::Channel(c) => hay.insert_channel(node, area, c),
+                Mechanism::CaDynamicsE2(p) => hay.insert_pool(node, area, p),
+                Mechanism::Reversals(r) => hay.set_reversals(node, area, r),
             }
         }
         if !hh.is_empty() {
             membrane.channels.push(Channel::Hh(hh));
+        }
+        hay.finish();
+        if !hay.is_empty() {
+            membrane.channels.push(Channel::Hay(hay));
         }
         membrane
     }

@@ -2,6 +2,7 @@
 //! gbar·m³h`.
 
 use super::channel::{Ion, Kinetics, hay_qt, sodium_activation};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `Nap_Et2`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for NapEt2 {
     const SUFFIX: &'static str = "Nap_Et2";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
+    const RATE_FLOPS: f64 = 48.0 + 6.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

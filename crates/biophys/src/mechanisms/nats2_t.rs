@@ -2,6 +2,7 @@
 //! gbar·m³h`, the axon's kinetics shifted by 6 mV.
 
 use super::channel::{Ion, Kinetics, hay_qt, sodium_activation, sodium_inactivation};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `NaTs2_t`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for NaTs2T {
     const SUFFIX: &'static str = "NaTs2_t";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
+    const RATE_FLOPS: f64 = 44.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

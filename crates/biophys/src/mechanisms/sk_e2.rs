@@ -1,7 +1,7 @@
 //! Hay's calcium-activated potassium channel (`SK_E2.mod`, after Köhler et al. 1996): `g =
 //! gbar·z`, `z` following the calcium under the membrane with a time constant of 1 ms.
 
-use super::channel::{Ion, Kinetics};
+use super::channel::{Ion, Kinetics, POW_FLOPS};
 
 /// The gate's time constant (ms), the `.mod`'s `zTau`.
 const Z_TAU: f64 = 1.0;
@@ -14,6 +14,7 @@ impl Kinetics for SkE2 {
     const SUFFIX: &'static str = "SK_E2";
     const GATES: &'static [&'static str] = &["z"];
     const ION: Ion = Ion::K;
+    const RATE_FLOPS: f64 = 4.0 + POW_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {

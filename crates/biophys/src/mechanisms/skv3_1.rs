@@ -2,6 +2,7 @@
 //! 1992): `g = gbar·m`, no temperature factor.
 
 use super::channel::{Ion, Kinetics};
+use crate::fast_exp::EXP_FLOPS;
 
 /// `SKv3_1`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,6 +12,7 @@ impl Kinetics for Skv31 {
     const SUFFIX: &'static str = "SKv3_1";
     const GATES: &'static [&'static str] = &["m"];
     const ION: Ion = Ion::K;
+    const RATE_FLOPS: f64 = 8.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
