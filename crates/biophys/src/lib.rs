@@ -29,11 +29,13 @@
 //! # Ok::<(), biophys::BiophysError>(())
 //! ```
 
+pub mod asc;
 pub mod cell;
 pub mod error;
 pub mod fast_exp;
 pub mod mechanisms;
 pub mod npz;
+pub mod pt3d;
 pub mod receptors;
 pub mod simulate;
 pub mod stimulus;
