@@ -15,10 +15,12 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{BiophysError, Result};
 
 /// A 3-D point with its diameter (µm), in single precision as NEURON stores `pt3d`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point3 {
     /// Position, µm.
     pub x: f32,
@@ -73,8 +75,9 @@ pub struct Tree {
 /// A Neurolucida file's soma outline and trees.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Neurolucida {
-    /// The `(CellBody)` contour's points (empty if the file has none).
-    pub soma_contour: Vec<Point3>,
+    /// The `(CellBody)` contour's points `[x, y, z, d]`, in double precision as Import3d reads
+    /// them (empty if the file has none).
+    pub soma_contour: Vec<[f64; 4]>,
     /// The trees, in file order.
     pub trees: Vec<Tree>,
 }
@@ -123,7 +126,10 @@ impl Neurolucida {
                 if !out.soma_contour.is_empty() {
                     return Err(format!("line {line}: a second (CellBody) contour"));
                 }
-                out.soma_contour = list.iter().filter_map(point).collect::<std::result::Result<_, _>>()?;
+                out.soma_contour = list
+                    .iter()
+                    .filter_map(point_f64)
+                    .collect::<std::result::Result<_, _>>()?;
             } else if let Some(kind) = tree_kind(list) {
                 out.trees.push(Tree {
                     kind,
@@ -132,6 +138,11 @@ impl Neurolucida {
             }
         }
         Ok(out)
+    }
+
+    /// The soma's points from its contour, as Import3d makes them ([`crate::contour`]).
+    pub fn soma(&self) -> std::result::Result<Vec<Point3>, String> {
+        crate::contour::soma_centroid(&self.soma_contour)
     }
 
     /// The sections Import3d makes of the trees (the soma is not among them), numbered per kind.
@@ -301,9 +312,21 @@ fn tree_kind(list: &[Item]) -> Option<TreeKind> {
     .map(|(_, kind)| kind)
 }
 
-/// `Some(point)` if `item` is a point list `(x y z d …)`; an error if it starts like one but
-/// is not.
+/// `Some(point)` if `item` is a point list `(x y z d …)`, as NEURON stores it; an error if it
+/// starts like one but is not.
 fn point(item: &Item) -> Option<std::result::Result<Point3, String>> {
+    point_f64(item).map(|p| {
+        p.map(|[x, y, z, d]| Point3 {
+            x: x as f32,
+            y: y as f32,
+            z: z as f32,
+            d: d as f32,
+        })
+    })
+}
+
+/// A point in the precision of the file's text.
+fn point_f64(item: &Item) -> Option<std::result::Result<[f64; 4], String>> {
     let Item::List(l, line) = item else {
         return None;
     };
@@ -324,12 +347,7 @@ fn point(item: &Item) -> Option<std::result::Result<Point3, String>> {
     if d < 0.0 {
         return Some(Err(format!("line {line}: a negative diameter {d}")));
     }
-    Some(Ok(Point3 {
-        x: numbers[0] as f32,
-        y: numbers[1] as f32,
-        z: numbers[2] as f32,
-        d: d as f32,
-    }))
+    Some(Ok([numbers[0], numbers[1], numbers[2], d]))
 }
 
 /// A branch from a list's items: its points, and its fork (a nested list of branches split by

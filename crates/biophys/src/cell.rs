@@ -35,6 +35,14 @@ pub struct Section {
     /// Membrane mechanisms inserted (none: capacitance only).
     #[serde(default)]
     pub mechanisms: Vec<Mechanism>,
+    /// 3-D points (NEURON's `pt3d`, single precision). When given (2 or more), each segment's
+    /// area and axial resistance come from them as NEURON integrates them ([`crate::pt3d`]) and
+    /// `length` must be their path length; `diam` is then only descriptive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<crate::asc::Point3>,
+    /// This section's specific membrane capacitance, µF/cm² (default: the cell's `cm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cm: Option<f64>,
 }
 
 fn one() -> f64 {
@@ -229,6 +237,8 @@ impl CellConfig {
             parent: Some(0),
             parent_x: 0.5,
             mechanisms: pas.clone(),
+            points: Vec::new(),
+            cm: None,
         };
         Self {
             name: "bs4".into(),
@@ -245,6 +255,8 @@ impl CellConfig {
                     parent: None,
                     parent_x: 1.0,
                     mechanisms: vec![Mechanism::hh()],
+                    points: Vec::new(),
+                    cm: None,
                 },
                 dend("basal0", 200.0, 10),
                 dend("basal1", 200.0, 10),
@@ -321,6 +333,34 @@ impl CellConfig {
         Ok(cell)
     }
 
+    /// A section's 3-D points: at least 2, finite, diameters ≥ 0, and `length` their path.
+    fn validate_points(&self, s: &Section, what: &dyn Fn() -> String) -> Result<()> {
+        if s.points.len() < 2 {
+            return Err(BiophysError::Invalid {
+                what: what(),
+                field: "points",
+                expected: "at least 2 3-D points (or none)",
+                value: s.points.len() as f64,
+            });
+        }
+        for p in &s.points {
+            for x in [p.x, p.y, p.z] {
+                finite(what, "points (x, y, z)", x as f64)?;
+            }
+            non_negative(what, "points (diameter)", p.d as f64)?;
+        }
+        let path = crate::pt3d::length(&s.points);
+        if (path - s.length).abs() > 1e-9 * path.max(1.0) {
+            return Err(BiophysError::Invalid {
+                what: what(),
+                field: "length",
+                expected: "the path length of the section's 3-D points",
+                value: s.length,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks every number, and that the sections form one tree rooted at section 0.
     pub fn validate(&self) -> Result<()> {
         let cell = || format!("cell {}", self.name);
@@ -356,6 +396,23 @@ impl CellConfig {
             }
             for m in &s.mechanisms {
                 m.validate(&what)?;
+                if let Mechanism::Channel(c) = m
+                    && let Some(v) = &c.per_segment
+                    && v.len() != s.nseg
+                {
+                    return Err(BiophysError::Invalid {
+                        what: what(),
+                        field: "channel.per_segment",
+                        expected: "one density per segment (nseg values)",
+                        value: v.len() as f64,
+                    });
+                }
+            }
+            if let Some(cm) = s.cm {
+                positive(what, "cm", cm)?;
+            }
+            if !s.points.is_empty() {
+                self.validate_points(s, &what)?;
             }
             match (i, s.parent) {
                 (0, Some(p)) => {

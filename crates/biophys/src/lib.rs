@@ -31,8 +31,10 @@
 
 pub mod asc;
 pub mod cell;
+pub mod contour;
 pub mod error;
 pub mod fast_exp;
+pub mod l5pc;
 pub mod mechanisms;
 pub mod npz;
 pub mod pt3d;

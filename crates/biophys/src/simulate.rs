@@ -136,11 +136,15 @@ fn node_at(cell: &CellConfig, tree: &Tree, site: Site, what: &str) -> Result<usi
 }
 
 /// Every node's mechanisms with its membrane area, in section and node order.
-fn placed_mechanisms<'a>(cell: &'a CellConfig, tree: &'a Tree) -> impl Iterator<Item = (usize, f64, &'a Mechanism)> {
+fn placed_mechanisms<'a>(
+    cell: &'a CellConfig,
+    tree: &'a Tree,
+) -> impl Iterator<Item = (usize, f64, usize, &'a Mechanism)> {
     cell.sections.iter().enumerate().flat_map(move |(s, section)| {
         tree.centres[s]
             .iter()
-            .flat_map(move |&node| section.mechanisms.iter().map(move |m| (node, tree.area[node], m)))
+            .enumerate()
+            .flat_map(move |(k, &node)| section.mechanisms.iter().map(move |m| (node, tree.area[node], k, m)))
     })
 }
 

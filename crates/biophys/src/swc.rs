@@ -140,6 +140,8 @@ pub fn parse(text: &str, template: &CellConfig) -> std::result::Result<CellConfi
         parent: None,
         parent_x: 1.0,
         mechanisms: template.sections[0].mechanisms.clone(),
+        points: Vec::new(),
+        cm: None,
     }];
     // Unbranched runs, breadth-first: (first point, parent section, start from the branch point).
     let mut queue: std::collections::VecDeque<(i64, usize, Option<i64>)> = soma_ids
@@ -192,6 +194,8 @@ pub fn parse(text: &str, template: &CellConfig) -> std::result::Result<CellConfi
             parent: Some(parent),
             parent_x: if parent == 0 { 0.5 } else { 1.0 },
             mechanisms: dend_mech.clone(),
+            points: Vec::new(),
+            cm: None,
         });
         let me = sections.len() - 1;
         for &c in children.get(&at).map(Vec::as_slice).unwrap_or(&[]) {

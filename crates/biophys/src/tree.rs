@@ -10,7 +10,8 @@
 //! Nodes are numbered so that every node's parent has a smaller index (node 0 is the root),
 //! which is all the Hines elimination needs.
 
-use crate::cell::CellConfig;
+use crate::cell::{CellConfig, Section};
+use crate::pt3d;
 
 /// Marks the root's missing parent.
 pub const NO_PARENT: usize = usize::MAX;
@@ -32,6 +33,32 @@ pub struct Tree {
     pub end0: Vec<usize>,
     /// Each section's 1-end node.
     pub end1: Vec<usize>,
+}
+
+/// Each segment's area (µm²), the conductance (µS) from the node before it (the attachment,
+/// or the previous centre) to its centre, and the conductance from the last centre to the
+/// 1-end: from the 3-D points where the section has them, else for a cylinder.
+fn segments(sec: &Section, ra: f64) -> (Vec<f64>, Vec<f64>, f64) {
+    if sec.points.len() >= 2 {
+        let segs = pt3d::segments(&sec.points, sec.nseg, ra);
+        let g_in = (0..segs.len())
+            .map(|k| {
+                1.0 / if k == 0 {
+                    segs[0].r_left
+                } else {
+                    segs[k - 1].r_right + segs[k].r_left
+                }
+            })
+            .collect();
+        let g_end = 1.0 / segs[segs.len() - 1].r_right;
+        return (segs.iter().map(|g| g.area).collect(), g_in, g_end);
+    }
+    let seg = sec.length / sec.nseg as f64;
+    let half_g = 1.0 / axial_resistance(ra, seg / 2.0, sec.diam);
+    let full_g = 1.0 / axial_resistance(ra, seg, sec.diam);
+    let area = std::f64::consts::PI * sec.diam * seg;
+    let g_in = (0..sec.nseg).map(|k| if k == 0 { half_g } else { full_g }).collect();
+    (vec![area; sec.nseg], g_in, half_g)
 }
 
 /// Axial resistance of a cylinder, MΩ: `ra` Ω·cm, `length` and `diam` µm.
@@ -62,22 +89,19 @@ impl Tree {
         }
         for s in order {
             let sec = &cell.sections[s];
-            let seg = sec.length / sec.nseg as f64;
-            let half_g = 1.0 / axial_resistance(cell.ra, seg / 2.0, sec.diam);
-            let full_g = 1.0 / axial_resistance(cell.ra, seg, sec.diam);
-            let area = std::f64::consts::PI * sec.diam * seg;
-            let (attach, first_g) = match sec.parent {
-                None => (t.push(NO_PARENT, 0.0, 0.0, 0.0), half_g),
-                Some(p) => (t.node_at(p, sec.parent_x), half_g),
+            let cm = sec.cm.unwrap_or(cell.cm);
+            let (areas, g_in, g_end) = segments(sec, cell.ra);
+            let attach = match sec.parent {
+                None => t.push(NO_PARENT, 0.0, 0.0, 0.0),
+                Some(p) => t.node_at(p, sec.parent_x),
             };
             t.end0[s] = attach;
             let mut prev = attach;
-            for k in 0..sec.nseg {
-                let g = if k == 0 { first_g } else { full_g };
-                prev = t.push(prev, g, area, cell.cm * area * 1e-5);
+            for (area, g) in areas.into_iter().zip(g_in) {
+                prev = t.push(prev, g, area, cm * area * 1e-5);
                 t.centres[s].push(prev);
             }
-            t.end1[s] = t.push(prev, half_g, 0.0, 0.0);
+            t.end1[s] = t.push(prev, g_end, 0.0, 0.0);
         }
         t
     }

@@ -26,10 +26,10 @@ fn mechanisms(membrane: &Value) -> Vec<Mechanism> {
                 decay: p("decay"),
                 ..Default::default()
             }),
-            channel => Mechanism::Channel(ChannelDensity {
-                name: serde_json::from_value::<HayChannel>(Value::String(channel.into())).unwrap(),
-                gbar: p(&format!("g{channel}bar")),
-            }),
+            channel => Mechanism::Channel(ChannelDensity::uniform(
+                serde_json::from_value::<HayChannel>(Value::String(channel.into())).unwrap(),
+                p(&format!("g{channel}bar")),
+            )),
         });
     }
     out
@@ -50,6 +50,8 @@ fn cell(r: &Value, membrane: &Value) -> CellConfig {
         parent: None,
         parent_x: 1.0,
         mechanisms: mechanisms(membrane),
+        points: Vec::new(),
+        cm: None,
     }];
     cell.placement = Placement {
         dendritic_excitatory: 0,
@@ -128,10 +130,7 @@ fn mechanisms_read_their_json_and_bad_values_are_errors_naming_the_section() {
     let m: Mechanism = serde_json::from_str(r#"{"kind": "channel", "name": "NaTs2_t", "gbar": 0.998912}"#).unwrap();
     assert_eq!(
         m,
-        Mechanism::Channel(ChannelDensity {
-            name: HayChannel::NaTs2T,
-            gbar: 0.998912
-        })
+        Mechanism::Channel(ChannelDensity::uniform(HayChannel::NaTs2T, 0.998912))
     );
     let m: Mechanism = serde_json::from_str(
         r#"{"kind": "ca_dynamics_e2", "gamma": 0.0005, "decay": 80, "depth": 0.1, "min_cai": 1e-4}"#,
@@ -139,12 +138,15 @@ fn mechanisms_read_their_json_and_bad_values_are_errors_naming_the_section() {
     .unwrap();
     assert!(matches!(m, Mechanism::CaDynamicsE2(_)));
     assert!(serde_json::from_str::<Mechanism>(r#"{"kind": "channel", "name": "NaV", "gbar": 1}"#).is_err());
-    let bad = Mechanism::Channel(ChannelDensity {
-        name: HayChannel::Ih,
-        gbar: f64::NAN,
-    });
+    let bad = Mechanism::Channel(ChannelDensity::uniform(HayChannel::Ih, f64::NAN));
     let e = bad.validate(&|| "apic[3]".into()).unwrap_err().to_string();
     assert!(e.contains("apic[3]") && e.contains("gbar"), "{e}");
+    let bad = Mechanism::Channel(ChannelDensity {
+        per_segment: Some(vec![1e-4, -1.0]),
+        ..ChannelDensity::uniform(HayChannel::Ih, 1e-4)
+    });
+    let e = bad.validate(&|| "apic[3]".into()).unwrap_err().to_string();
+    assert!(e.contains("per_segment"), "{e}");
     let bad = Mechanism::CaDynamicsE2(CaDynamicsE2 {
         decay: 0.0,
         ..Default::default()

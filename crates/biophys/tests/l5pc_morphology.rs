@@ -118,3 +118,27 @@ fn segment_areas_and_resistances_are_neurons_from_the_points() {
         "areas {worst_area:e}, ri {worst_ri:e}"
     );
 }
+
+#[test]
+fn the_soma_is_import3ds_centroid_of_the_contour() {
+    let soma = cell().soma().unwrap();
+    let theirs = reference().into_iter().find(|s| s["name"] == "soma[0]").unwrap();
+    let pts = theirs["points"].as_array().unwrap();
+    assert_eq!(soma.len(), pts.len());
+    let mut worst = 0.0f64;
+    for (p, q) in soma.iter().zip(pts) {
+        let q: Vec<f64> = q.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        for (a, b) in [p.x as f64, p.y as f64, p.z as f64, p.d as f64].iter().zip(&q) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    eprintln!("soma: 21 points within {worst:e} um of NEURON's");
+    assert!(worst < 1e-4, "the soma's points differ from NEURON's by {worst} um");
+    let area: f64 = pt3d::segments(&soma, 1, 100.0).iter().map(|s| s.area).sum();
+    let want = theirs["area"][0].as_f64().unwrap();
+    eprintln!(
+        "soma area {area} um2, NEURON {want}: relative {:e}",
+        (area - want).abs() / want
+    );
+    assert!((area - want).abs() < 1e-6 * want, "soma area {area} vs {want}");
+}

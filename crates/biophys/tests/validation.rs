@@ -18,6 +18,8 @@ fn one_section(length: f64, diam: f64, nseg: usize, mechanisms: Vec<Mechanism>) 
         parent: None,
         parent_x: 1.0,
         mechanisms,
+        points: Vec::new(),
+        cm: None,
     }];
     cell.ra = 100.0;
     cell.placement = Placement {

@@ -55,19 +55,47 @@ pub enum HayChannel {
     Im,
 }
 
-/// A channel at a density: `{"kind": "channel", "name": "NaTs2_t", "gbar": 0.998912}`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// A channel at a density: `{"kind": "channel", "name": "NaTs2_t", "gbar": 0.998912}`, or one
+/// per segment (`"per_segment": [...]`, as NEURON's range variables set segment by segment,
+/// e.g. by distance from the soma).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelDensity {
     /// Which channel.
     pub name: HayChannel,
     /// Peak conductance, S/cm² (the `.mod`'s `g<name>bar`).
     pub gbar: f64,
+    /// Peak conductance of each segment of the section, S/cm², in place of `gbar`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_segment: Option<Vec<f64>>,
 }
 
 impl ChannelDensity {
-    /// Checks `gbar ≥ 0`; errors name `what`.
+    /// One density on every segment.
+    pub fn uniform(name: HayChannel, gbar: f64) -> Self {
+        Self {
+            name,
+            gbar,
+            per_segment: None,
+        }
+    }
+
+    /// Checks every density `≥ 0`; errors name `what`.
     pub fn validate(&self, what: &dyn Fn() -> String) -> Result<()> {
-        non_negative(what, "channel.gbar", self.gbar)
+        non_negative(what, "channel.gbar", self.gbar)?;
+        for &g in self.per_segment.iter().flatten() {
+            non_negative(what, "channel.per_segment", g)?;
+        }
+        Ok(())
+    }
+
+    /// The channel with segment `k`'s density.
+    pub fn gbar_at(&self, k: usize) -> (HayChannel, f64) {
+        let g = self
+            .per_segment
+            .as_ref()
+            .and_then(|v| v.get(k).copied())
+            .unwrap_or(self.gbar);
+        (self.name, g)
     }
 }
 
@@ -192,14 +220,10 @@ impl HayChannels {
         self.nodes.last_mut().expect("just pushed")
     }
 
-    /// Inserts a channel at `node` (membrane area `area` µm²).
-    pub fn insert_channel(&mut self, node: usize, area: f64, c: &ChannelDensity) {
-        let kind = c.name.kind();
-        self.at(node, area).channels.push(Placed {
-            kind,
-            gbar: c.gbar,
-            first: 0,
-        });
+    /// Inserts a channel at `node` (membrane area `area` µm²) with density `gbar` (S/cm²).
+    pub fn insert_channel(&mut self, node: usize, area: f64, (channel, gbar): (HayChannel, f64)) {
+        let kind = channel.kind();
+        self.at(node, area).channels.push(Placed { kind, gbar, first: 0 });
     }
 
     /// Inserts the calcium pool at `node`.

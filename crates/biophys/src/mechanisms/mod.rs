@@ -149,10 +149,11 @@ pub struct Membrane {
 
 impl Membrane {
     /// Compiles the mechanisms onto a tree of `nodes` nodes: `placed` lists every node's
-    /// mechanisms in order, as `(node, membrane area in µm², mechanism)`.
+    /// mechanisms in order, as `(node, membrane area in µm², segment index in its section,
+    /// mechanism)`.
     pub fn new<'a>(
         nodes: usize,
-        placed: impl IntoIterator<Item = (usize, f64, &'a Mechanism)>,
+        placed: impl IntoIterator<Item = (usize, f64, usize, &'a Mechanism)>,
         context: Context,
     ) -> Self {
         let mut membrane = Self {
@@ -162,13 +163,13 @@ impl Membrane {
         };
         let mut hh = hh::HhChannel::new(context);
         let mut hay = hay::HayChannels::new(context);
-        for (node, area, m) in placed {
+        for (node, area, segment, m) in placed {
             // S/cm² × µm² → µS.
             let absolute = |g: f64| g * area * 1e-2;
             match m {
                 Mechanism::Pas(p) => pas::insert(&mut membrane, node, absolute(p.g), p.e),
                 Mechanism::Hh(h) => hh.insert(node, h, &absolute),
-                Mechanism::Channel(c) => hay.insert_channel(node, area, c),
+                Mechanism::Channel(c) => hay.insert_channel(node, area, c.gbar_at(segment)),
                 Mechanism::CaDynamicsE2(p) => hay.insert_pool(node, area, p),
                 Mechanism::Reversals(r) => hay.set_reversals(node, area, r),
             }
