@@ -16,28 +16,14 @@ them (a value at t is the one computed in the step that ends at t).
 The clamp is an SEClamp with rs = 1e-9 MOhm: the membrane follows its command to about 1e-9
 mV; the command that a step from t to t + dt sees is the one at t + dt/2 (when NEURON evaluates
 the clamp), which the tests reproduce."""
-import json, os, shutil, subprocess, sys
-from pathlib import Path
+import json
 
-ROOT = Path(__file__).resolve().parent.parent
-MODS = ROOT / "data" / "l5pc" / "mods"
-BUILD = ROOT / "target" / "l5pc-mods"
-OUT = ROOT / "crates" / "biophys" / "tests" / "data" / "l5pc_mechanisms_neuron.json"
+from l5pc_neuron import TEST_DATA, neuron_with_channels
+
+OUT = TEST_DATA / "l5pc_mechanisms_neuron.json"
 CHANNELS = ["NaTa_t", "NaTs2_t", "Nap_Et2", "K_Pst", "K_Tst", "SKv3_1", "Ca_HVA", "Ca_LVAst",
             "Ih", "Im"]
-
-BUILD.mkdir(parents=True, exist_ok=True)
-for name in CHANNELS + ["SK_E2", "CaDynamics_E2"]:
-    shutil.copy(MODS / f"{name}.mod", BUILD / f"{name}.mod")
-nrnivmodl = Path(sys.executable).parent / "nrnivmodl"
-subprocess.run([str(nrnivmodl), "."], cwd=BUILD, check=True, stdout=subprocess.DEVNULL)
-
-from neuron import h  # noqa: E402  (after the build: the library is loaded by path)
-
-h.nrn_load_dll(str(BUILD / "x86_64" / "libnrnmech.so"))
-h.load_file("stdrun.hoc")
-h.cvode.active(0)
-h.secondorder = 0
+h = neuron_with_channels()
 DT, HOLD, T_ON, T_OFF, T_END = 0.025, -80.0, 5.0, 25.0, 35.0
 # Step levels away from every rate's removable singularity (NaTs2_t's h at -60, Ca_HVA's m at
 # -27, ...): there the clamp's 1e-10 mV decides whether the .mod's guard fires, and the

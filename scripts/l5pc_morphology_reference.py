@@ -10,29 +10,13 @@ Compiles the channel mods into target/l5pc-mods (the template inserts them) and 
 crates/biophys/tests/data/l5pc_sections_neuron.json: per section its name, parent, parent_x,
 3-D points (as NEURON stores them: single precision), L, nseg, and each segment's area (um2) and
 ri (MOhm)."""
-import json, shutil, subprocess, sys
-from pathlib import Path
+import json
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "l5pc"
-BUILD = ROOT / "target" / "l5pc-mods"
-OUT = ROOT / "crates" / "biophys" / "tests" / "data" / "l5pc_sections_neuron.json"
-CHANNELS = ["NaTa_t", "NaTs2_t", "Nap_Et2", "K_Pst", "K_Tst", "SKv3_1", "SK_E2", "Ca_HVA",
-            "Ca_LVAst", "CaDynamics_E2", "Ih", "Im"]
-BUILD.mkdir(parents=True, exist_ok=True)
-for name in CHANNELS:
-    shutil.copy(DATA / "mods" / f"{name}.mod", BUILD / f"{name}.mod")
-subprocess.run([str(Path(sys.executable).parent / "nrnivmodl"), "."], cwd=BUILD, check=True,
-               stdout=subprocess.DEVNULL)
+from l5pc_neuron import TEST_DATA, neuron_with_channels, template_cell
 
-from neuron import h  # noqa: E402
-
-h.nrn_load_dll(str(BUILD / "x86_64" / "libnrnmech.so"))
-h.load_file("stdrun.hoc")
-h.load_file("import3d.hoc")
-h.load_file(str(DATA / "L5PCbiophys5b.hoc"))
-h.load_file(str(DATA / "L5PCtemplate_2.hoc"))
-cell = h.L5PCtemplate(str(DATA / "morphologies" / "cell1.asc"))
+OUT = TEST_DATA / "l5pc_sections_neuron.json"
+h = neuron_with_channels()
+cell = template_cell(h)
 
 
 def short(sec):

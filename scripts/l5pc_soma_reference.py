@@ -11,29 +11,14 @@ added) so that every channel runs inside the step loop.
 Compiles the channel mods into target/l5pc-mods (as l5pc_mechanisms_reference.py does) and
 writes crates/biophys/tests/data/l5pc_soma_neuron.json: per membrane the voltage and cai every
 ms and the upward crossings of -20 mV (interpolated within the step)."""
-import json, shutil, subprocess, sys
-from pathlib import Path
+import json
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-MODS = ROOT / "data" / "l5pc" / "mods"
-BUILD = ROOT / "target" / "l5pc-mods"
-OUT = ROOT / "crates" / "biophys" / "tests" / "data" / "l5pc_soma_neuron.json"
-CHANNELS = ["NaTa_t", "NaTs2_t", "Nap_Et2", "K_Pst", "K_Tst", "SKv3_1", "SK_E2", "Ca_HVA",
-            "Ca_LVAst", "CaDynamics_E2", "Ih", "Im"]
-BUILD.mkdir(parents=True, exist_ok=True)
-for name in CHANNELS:
-    shutil.copy(MODS / f"{name}.mod", BUILD / f"{name}.mod")
-nrnivmodl = Path(sys.executable).parent / "nrnivmodl"
-subprocess.run([str(nrnivmodl), "."], cwd=BUILD, check=True, stdout=subprocess.DEVNULL)
+from l5pc_neuron import TEST_DATA, neuron_with_channels
 
-from neuron import h  # noqa: E402
-
-h.nrn_load_dll(str(BUILD / "x86_64" / "libnrnmech.so"))
-h.load_file("stdrun.hoc")
-h.cvode.active(0)
-h.secondorder = 0
+OUT = TEST_DATA / "l5pc_soma_neuron.json"
+h = neuron_with_channels()
 DT, V_INIT, DELAY, DUR, AMP, END = 0.025, -76.0, 100.0, 250.0, 0.2, 400.0
 L = DIAM = 20.0
 
