@@ -6,6 +6,8 @@
 //! cargo run --release --example simulate_cell -- --preset bs4 --seconds 30 --seed 1
 //! cargo run --release --example simulate_cell -- --preset bs4 --no-nmda --trials 8 --out target/bs4.npz
 //! cargo run --release --example simulate_cell -- --inputs target/bs4-0.npz --out replay.npz   # replay
+//! cargo run --release --example simulate_cell -- --preset l5pc --seconds 6 --trials 8   # NeuronIO's cell
+//! cargo run --release --example simulate_cell -- --preset l5pc --inputs neuron_trial.npz --out ours.npz
 //! cargo run --release --example simulate_cell -- --cell my_cell.json --swc my_cell.swc --json
 //! ```
 //!
@@ -18,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use biophys::{Branch, CellConfig, Raster, SimConfig, Simulator, Site, Synapses, Trial, generate};
+use biophys::{Branch, CellConfig, Raster, SimConfig, Simulator, Site, Synapses, Trial};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -31,7 +33,8 @@ struct Cli {
     /// The cell, as JSON (crates/biophys's CellConfig).
     #[arg(long, conflicts_with = "preset")]
     cell: Option<PathBuf>,
-    /// A preset cell: bs4 (ball and four sticks, AMPA + NMDA) or bs4-ampa.
+    /// A preset cell: bs4 (ball and four sticks, AMPA + NMDA), bs4-ampa, l5pc (Hay's layer-5
+    /// pyramidal cell as NeuronIO simulates it, AMPA + NMDA) or l5pc-ampa.
     #[arg(long, default_value = "bs4")]
     preset: String,
     /// Replace the cell's morphology with an SWC reconstruction (mechanisms from the cell).
@@ -49,7 +52,8 @@ struct Cli {
     /// Independent trials, run in parallel; one file per trial.
     #[arg(long, default_value_t = 1)]
     trials: usize,
-    /// Replay the synapses and raster of this trial file instead of generating inputs.
+    /// Replay the synapses and raster of this trial file instead of generating inputs (rows
+    /// placed by section name, syn_sec_kind/syn_sec_index/syn_x, map onto the cell's sections).
     #[arg(long, conflicts_with_all = ["trials", "seconds", "seed"])]
     inputs: Option<PathBuf>,
     /// Time step, ms (must divide 1 ms).
@@ -59,8 +63,12 @@ struct Cli {
     #[arg(long)]
     exact_rates: bool,
     /// Also record every dendrite at its middle and its far end.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "record_synapse_segments")]
     record_dendrites: bool,
+    /// Also record the voltage at every segment that holds a synapse, every ms (NeuronIO's
+    /// dendritic voltage traces), in the order the synapses first reach each segment.
+    #[arg(long)]
+    record_synapse_segments: bool,
     /// Output file (trials > 1: STEM-0.npz, STEM-1.npz, ...). Default target/simulate_cell/CELL.npz.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -79,9 +87,10 @@ fn main() {
     let cli = Cli::parse();
     let mut cell = match &cli.cell {
         Some(path) => CellConfig::load(path).unwrap_or_else(|e| fail(e)),
-        None => CellConfig::preset(&cli.preset)
-            .unwrap_or_else(|| fail(format!("unknown preset `{}`; presets: bs4, bs4-ampa", cli.preset))),
+        None => biophys::preset(&cli.preset).unwrap_or_else(|e| fail(e)),
     };
+    // A preset is named in each file's metadata; a changed or loaded cell is written out whole.
+    let described = cli.cell.is_some() || cli.swc.is_some() || cli.no_nmda;
     if let Some(swc) = &cli.swc {
         cell = biophys::swc::load(swc, &cell).unwrap_or_else(|e| fail(e));
     }
@@ -91,10 +100,34 @@ fn main() {
     if !(cli.seconds > 0.0 && cli.seconds.is_finite()) || cli.trials == 0 {
         fail("--seconds and --trials must be positive");
     }
+    // Inputs: replayed, or generated per trial.
+    let (synapses, rasters, seeds): (Synapses, Vec<Raster>, Vec<Option<u64>>) = match &cli.inputs {
+        Some(path) => {
+            let t = Trial::load_for(path, &cell).unwrap_or_else(|e| fail(e));
+            (t.synapses, vec![t.raster], vec![None])
+        }
+        None => {
+            let synapses = Synapses::place(&cell);
+            let ms = (cli.seconds * 1000.0).round() as usize;
+            let seeds: Vec<u64> = (0..cli.trials as u64).map(|i| cli.seed + i).collect();
+            let rasters = seeds
+                .par_iter()
+                .map(|&s| cell.input_raster(&synapses, ms, s))
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| fail(e));
+            (synapses, rasters, seeds.into_iter().map(Some).collect())
+        }
+    };
     let record: Vec<Site> = if cli.record_dendrites {
         (0..cell.dendrites())
             .map(Branch::Dendrite)
             .flat_map(|branch| [0.5, 1.0].map(|pos| Site { branch, pos }))
+            .collect()
+    } else if cli.record_synapse_segments {
+        let mut seen = std::collections::HashSet::new();
+        (0..synapses.len())
+            .map(|i| synapses.site(i))
+            .filter(|s| seen.insert((s.branch, s.pos.to_bits())))
             .collect()
     } else {
         Vec::new()
@@ -104,23 +137,6 @@ fn main() {
         hh_table: !cli.exact_rates,
         record: record.clone(),
         clamps: Vec::new(),
-    };
-    // Inputs: replayed, or generated per trial.
-    let (synapses, rasters, seeds): (Synapses, Vec<Raster>, Vec<Option<u64>>) = match &cli.inputs {
-        Some(path) => {
-            let t = Trial::load(path).unwrap_or_else(|e| fail(e));
-            (t.synapses, vec![t.raster], vec![None])
-        }
-        None => {
-            let synapses = Synapses::place(&cell);
-            let ms = (cli.seconds * 1000.0).round() as usize;
-            let seeds: Vec<u64> = (0..cli.trials as u64).map(|i| cli.seed + i).collect();
-            let rasters = seeds
-                .par_iter()
-                .map(|&s| generate(&cell.inputs, &synapses, ms, s))
-                .collect();
-            (synapses, rasters, seeds.into_iter().map(Some).collect())
-        }
     };
     let sim = Simulator::new(&cell, &synapses, &config).unwrap_or_else(|e| fail(e));
     let ms = rasters[0].ms;
@@ -176,7 +192,7 @@ fn main() {
     for ((output, raster), (path, seed)) in outputs.into_iter().zip(rasters).zip(paths.iter().zip(&seeds)) {
         rates.push(output.rate_hz());
         let meta = json!({
-            "cell": cell,
+            "cell": if described { json!(cell) } else { json!(cell.name) },
             "sim": config,
             "seed": seed,
             "ms": ms,
@@ -188,6 +204,7 @@ fn main() {
             raster,
             output: Some(output),
             sites: record.clone(),
+            placement: cell.section_names_of(&synapses),
             meta,
         };
         trial.save(path).unwrap_or_else(|e| fail(e));

@@ -12,8 +12,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{BiophysError, Result, finite, non_negative, positive};
 use crate::mechanisms::Mechanism;
-use crate::stimulus::InputConfig;
-use crate::synapse::{Branch, SynapseType, Synapses};
+use crate::neuronio_inputs::{self, InputRow, NeuronIoInputs, Tree};
+use crate::stimulus::{self, InputConfig, Raster};
+use crate::synapse::{Branch, SectionKind, SectionName, SynapseType, Synapses};
 
 /// One unbranched cable, as a NEURON section: `nseg` segments of equal length, each a node at
 /// its centre. Its 0-end attaches to `parent` at `parent_x` (NEURON's `connect(parent(x), 0)`).
@@ -171,7 +172,8 @@ impl Receptor {
 }
 
 /// How many synaptic sites a cell has and where: dendritic sites uniformly by length over every
-/// dendrite, somatic sites at the soma's middle. The sites are drawn from `seed`.
+/// dendrite, somatic sites at the soma's middle, drawn from `seed`; or (NeuronIO's layout) one
+/// excitatory and one inhibitory site on every segment of the named kinds of section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     /// Excitatory sites on the dendrites.
@@ -183,6 +185,55 @@ pub struct Placement {
     /// Seed of the site positions (another seed: the same cell with other random sites).
     #[serde(default)]
     pub seed: u64,
+    /// NeuronIO's layout instead of random sites: an excitatory site at the centre of every
+    /// segment of every section of these kinds (in this order of kinds, each by index), then an
+    /// inhibitory site on each of the same segments. The three counts must then be 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub every_segment_of: Vec<SectionKind>,
+}
+
+impl Placement {
+    /// No sites.
+    pub fn none() -> Self {
+        Self {
+            dendritic_excitatory: 0,
+            dendritic_inhibitory: 0,
+            somatic_inhibitory: 0,
+            seed: 0,
+            every_segment_of: Vec::new(),
+        }
+    }
+}
+
+/// What drives a cell's synapses when inputs are generated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Inputs {
+    /// Smoothed random rates per branch ([`crate::stimulus::generate`]).
+    Rates(InputConfig),
+    /// Beniaguev's generator: counts per tree, weighted by segment length
+    /// ([`crate::neuronio_inputs`]). Every site must be on a `dend[i]` or `apic[i]` section.
+    NeuronIo(NeuronIoInputs),
+}
+
+/// Which input events release transmitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Release {
+    /// Every event (`Exp2Syn`).
+    #[default]
+    Always,
+    /// `ProbAMPANMDA2` and `ProbUDFsyn2` with NeuronIO's parameters (`Use` 1, `Dep` 0, `Fac` 0):
+    /// every event releases, except that an event at t = 0 (the instant the synapse's `tsyn` was
+    /// initialised) computes `exp(−0/0)`, leaves the vesicle pool `Pv` NaN and silences that
+    /// synapse for the rest of the trial (measured in NEURON 9 and 8.2: docs/biophys.md).
+    ProbUdfNoDepression,
+}
+
+impl Release {
+    fn is_always(&self) -> bool {
+        *self == Self::Always
+    }
 }
 
 /// A whole cell: morphology, passive properties, mechanisms, receptors, synaptic sites, inputs.
@@ -210,7 +261,10 @@ pub struct CellConfig {
     /// Where the sites are.
     pub placement: Placement,
     /// Statistics of the generated inputs.
-    pub inputs: InputConfig,
+    pub inputs: Inputs,
+    /// Which events release (default: all).
+    #[serde(default, skip_serializing_if = "Release::is_always")]
+    pub release: Release,
     /// Somatic spike threshold for upward crossings, mV. Default −20.
     #[serde(default = "threshold")]
     pub spike_threshold: f64,
@@ -270,8 +324,10 @@ impl CellConfig {
                 dendritic_inhibitory: 40,
                 somatic_inhibitory: 10,
                 seed: 0,
+                every_segment_of: Vec::new(),
             },
-            inputs: InputConfig::default(),
+            inputs: Inputs::Rates(InputConfig::default()),
+            release: Release::Always,
             spike_threshold: threshold(),
         }
     }
@@ -302,15 +358,6 @@ impl CellConfig {
         }
         out.name = format!("{}-ampa", self.name);
         out
-    }
-
-    /// A preset by name: `bs4`, `bs4-ampa`.
-    pub fn preset(name: &str) -> Option<Self> {
-        match name {
-            "bs4" => Some(Self::bs4()),
-            "bs4-ampa" => Some(Self::bs4_ampa_only()),
-            _ => None,
-        }
     }
 
     /// Number of dendrites (every section but the soma).
@@ -461,8 +508,71 @@ impl CellConfig {
         for r in self.excitatory.iter().chain(&self.inhibitory) {
             r.validate()?;
         }
-        self.inputs.validate()?;
+        match &self.inputs {
+            Inputs::Rates(r) => r.validate()?,
+            Inputs::NeuronIo(n) => n.validate()?,
+        }
+        let p = &self.placement;
+        if !p.every_segment_of.is_empty() && p.dendritic_excitatory + p.dendritic_inhibitory + p.somatic_inhibitory > 0
+        {
+            return Err(BiophysError::Inputs(format!(
+                "cell {}: placement names both random sites ({} + {} + {}) and a site on every segment of {:?}; \
+                 choose one",
+                self.name, p.dendritic_excitatory, p.dendritic_inhibitory, p.somatic_inhibitory, p.every_segment_of
+            )));
+        }
         Ok(())
+    }
+
+    /// The section called `name` (NEURON's `soma`, `dend[i]`, `apic[i]`, `axon[i]`), if any.
+    pub fn section_named(&self, name: SectionName) -> Option<usize> {
+        self.sections
+            .iter()
+            .position(|s| SectionName::parse(&s.name) == Some(name))
+    }
+
+    /// Section `i`'s NEURON name, if it has one.
+    pub fn section_name(&self, i: usize) -> Option<SectionName> {
+        SectionName::parse(&self.sections.get(i)?.name)
+    }
+
+    /// Each site's section by NEURON name, if every one of those sections has such a name (a
+    /// trial file's `syn_sec_kind` and `syn_sec_index`).
+    pub fn section_names_of(&self, synapses: &Synapses) -> Option<Vec<SectionName>> {
+        synapses.branch.iter().map(|b| self.section_name(b.section())).collect()
+    }
+
+    /// `ms` ms of generated input for `synapses` from `seed`, by the cell's [`Inputs`].
+    pub fn input_raster(&self, synapses: &Synapses, ms: usize, seed: u64) -> Result<Raster> {
+        match &self.inputs {
+            Inputs::Rates(r) => Ok(stimulus::generate(r, synapses, ms, seed)),
+            Inputs::NeuronIo(n) => {
+                let rows = (0..synapses.len())
+                    .map(|i| {
+                        let section = synapses.branch[i].section();
+                        let tree = match self.section_name(section).map(|n| n.kind) {
+                            Some(SectionKind::Dend) => Tree::Basal,
+                            Some(SectionKind::Apic) => Tree::Apical,
+                            _ => {
+                                return Err(BiophysError::Inputs(format!(
+                                    "NeuronIO inputs drive sites on dend[i] and apic[i] only, but synapse {i} is on \
+                                     section {section} ({}) of cell {}",
+                                    self.sections.get(section).map_or("none", |s| s.name.as_str()),
+                                    self.name
+                                )));
+                            }
+                        };
+                        let s = &self.sections[section];
+                        Ok(InputRow {
+                            tree,
+                            kind: synapses.kind[i],
+                            length_um: s.length / s.nseg as f64,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                neuronio_inputs::generate(n, &rows, ms, seed)
+            }
+        }
     }
 
     /// Total dendritic length, µm.
@@ -479,6 +589,9 @@ impl Synapses {
     /// Dendritic sites are uniform by length over all dendrites.
     pub fn place(cell: &CellConfig) -> Self {
         let p = &cell.placement;
+        if !p.every_segment_of.is_empty() {
+            return Self::every_segment(cell, &p.every_segment_of);
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
         let lengths: Vec<f64> = cell.sections[1..].iter().map(|s| s.length).collect();
         let total: f64 = lengths.iter().sum();
@@ -504,6 +617,31 @@ impl Synapses {
             out.branch.push(Branch::Soma);
             out.pos.push(0.5);
             out.kind.push(SynapseType::Inhibitory);
+        }
+        out
+    }
+
+    /// NeuronIO's layout: every segment centre of the sections of `kinds` (kinds in that order,
+    /// sections by index), excitatory rows first, then the same segments inhibitory.
+    fn every_segment(cell: &CellConfig, kinds: &[SectionKind]) -> Self {
+        let mut named: Vec<(usize, SectionName, usize)> = (1..cell.sections.len())
+            .filter_map(|i| {
+                cell.section_name(i)
+                    .map(|n| (kinds.iter().position(|&k| k == n.kind), n, i))
+            })
+            .filter_map(|(rank, n, i)| rank.map(|r| (r, n, i)))
+            .collect();
+        named.sort_by_key(|&(rank, n, _)| (rank, n.index));
+        let mut out = Self::empty();
+        for kind in [SynapseType::Excitatory, SynapseType::Inhibitory] {
+            for &(_, _, i) in &named {
+                let nseg = cell.sections[i].nseg;
+                for k in 0..nseg {
+                    out.branch.push(Branch::Dendrite(i - 1));
+                    out.pos.push((k as f64 + 0.5) / nseg as f64);
+                    out.kind.push(kind);
+                }
+            }
         }
         out
     }

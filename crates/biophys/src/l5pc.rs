@@ -3,15 +3,20 @@
 //! `L5PCtemplate_2.hoc` (`nseg = 1 + 2·int(L/40)`, the reconstructed axon replaced by two 30 µm
 //! sections of 1 µm), and the biophysics of `L5PCbiophys5b.hoc`, with its two distance rules
 //! on the apical dendrite evaluated as its hoc evaluates them. NEURON's defaults where the script
-//! leaves them: 6.3 °C, initialised at −76 mV. No synapses yet.
+//! leaves them: 6.3 °C, initialised at −76 mV. Synapses as the script defines them: one
+//! excitatory and one inhibitory on every basal and apical segment (1 278 on this cell), with
+//! `ProbAMPANMDA2` (AMPA + NMDA) or, for the AMPA-only variant, `ProbUDFsyn2` (AMPA), and
+//! `ProbUDFsyn2` (GABA_A), driven by his input generator ([`crate::neuronio_inputs`]).
 
 use crate::asc::{Neurolucida, Pt3dSection, TreeKind};
-use crate::cell::{CellConfig, Placement, Section};
+use crate::cell::{CellConfig, Inputs, MgBlock, Placement, Receptor, Release, Section};
 use crate::error::{BiophysError, Result};
 use crate::mechanisms::Mechanism;
 use crate::mechanisms::ca_dynamics_e2::CaDynamicsE2;
 use crate::mechanisms::hay::{ChannelDensity, HayChannel, Reversals};
+use crate::neuronio_inputs::NeuronIoInputs;
 use crate::pt3d;
+use crate::synapse::SectionKind;
 
 /// The morphology, shipped in the repository (see `data/l5pc/PROVENANCE.md`).
 pub const MORPHOLOGY: &str = include_str!("../../../data/l5pc/morphologies/cell1.asc");
@@ -21,8 +26,67 @@ pub fn template_nseg(length: f64) -> usize {
     1 + 2 * (length / 40.0) as usize
 }
 
-/// The cell, without synapses.
+/// The script's excitatory synapse, `ProbAMPANMDA2`: AMPA (τ 0.3/3 ms) and NMDA (τ 2/70 ms,
+/// the `.mod`'s block `1 / (1 + exp(−0.08·v)·[Mg]/3.57)` at 1 mM), both 0.4 nS, reversal 0 mV.
+pub fn ampa_nmda() -> Vec<Receptor> {
+    vec![
+        receptor("ampa", 0.3, 3.0, 0.0, 0.0004),
+        Receptor {
+            mg_block: Some(MgBlock {
+                mg: 1.0,
+                k: 3.57,
+                gamma: 0.08,
+            }),
+            ..receptor("nmda", 2.0, 70.0, 0.0, 0.0004)
+        },
+    ]
+}
+
+/// The script's AMPA-only excitatory synapse, `ProbUDFsyn2` with τ 0.3/3 ms, 0.4 nS, 0 mV.
+pub fn ampa() -> Vec<Receptor> {
+    vec![receptor("ampa", 0.3, 3.0, 0.0, 0.0004)]
+}
+
+/// The script's inhibitory synapse, `ProbUDFsyn2` as GABA_A: τ 0.2/8 ms, 1 nS, −80 mV.
+pub fn gaba_a() -> Vec<Receptor> {
+    vec![receptor("gaba_a", 0.2, 8.0, -80.0, 0.001)]
+}
+
+fn receptor(name: &str, tau1: f64, tau2: f64, e: f64, weight: f64) -> Receptor {
+    Receptor {
+        name: name.into(),
+        tau1,
+        tau2,
+        e,
+        weight,
+        mg_block: None,
+    }
+}
+
+/// NeuronIO's cell (`l5pc`): AMPA + NMDA excitation, the NMDA input ranges.
 pub fn cell() -> Result<CellConfig> {
+    with_synapses("l5pc", ampa_nmda(), NeuronIoInputs::nmda())
+}
+
+/// The AMPA-only variant (`l5pc-ampa`): `ProbUDFsyn2` excitation and the script's AMPA ranges.
+pub fn cell_ampa() -> Result<CellConfig> {
+    with_synapses("l5pc-ampa", ampa(), NeuronIoInputs::ampa())
+}
+
+fn with_synapses(name: &str, excitatory: Vec<Receptor>, inputs: NeuronIoInputs) -> Result<CellConfig> {
+    let mut cell = body()?;
+    cell.name = name.into();
+    cell.excitatory = excitatory;
+    cell.inhibitory = gaba_a();
+    cell.placement.every_segment_of = vec![SectionKind::Dend, SectionKind::Apic];
+    cell.inputs = Inputs::NeuronIo(inputs);
+    cell.release = Release::ProbUdfNoDepression;
+    cell.validate()?;
+    Ok(cell)
+}
+
+/// The cell's sections, mechanisms and numerics, without synapses.
+pub fn body() -> Result<CellConfig> {
     let file = |message: String| BiophysError::Format {
         path: "data/l5pc/morphologies/cell1.asc".into(),
         message,
@@ -65,18 +129,19 @@ pub fn cell() -> Result<CellConfig> {
             cm: None,
         });
     }
-    let mut cell = CellConfig::bs4();
-    cell.name = "l5pc".into();
-    cell.celsius = 6.3;
-    cell.v_init = -76.0;
-    cell.ra = 100.0;
-    cell.cm = 1.0;
-    cell.sections = sections;
-    cell.placement = Placement {
-        dendritic_excitatory: 0,
-        dendritic_inhibitory: 0,
-        somatic_inhibitory: 0,
-        seed: 0,
+    let cell = CellConfig {
+        name: "l5pc".into(),
+        celsius: 6.3,
+        v_init: -76.0,
+        ra: 100.0,
+        cm: 1.0,
+        sections,
+        excitatory: Vec::new(),
+        inhibitory: Vec::new(),
+        placement: Placement::none(),
+        inputs: Inputs::NeuronIo(NeuronIoInputs::nmda()),
+        release: Release::Always,
+        spike_threshold: -20.0,
     };
     cell.validate()?;
     Ok(cell)

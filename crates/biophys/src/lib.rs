@@ -18,11 +18,11 @@
 //! Units: µm, mV, ms, nA, µS, nF (specific values as NEURON: Ω·cm, µF/cm², S/cm²).
 //!
 //! ```
-//! use biophys::{CellConfig, SimConfig, Simulator, Synapses, generate};
+//! use biophys::{CellConfig, SimConfig, Simulator, Synapses};
 //!
 //! let cell = CellConfig::bs4(); // ball and four sticks, AMPA + NMDA
 //! let synapses = Synapses::place(&cell); // 200 excitatory, 50 inhibitory sites
-//! let raster = generate(&cell.inputs, &synapses, 1000, 7); // 1 s of input, seed 7
+//! let raster = cell.input_raster(&synapses, 1000, 7)?; // 1 s of input, seed 7
 //! let out = Simulator::new(&cell, &synapses, &SimConfig::default())?.run(&raster)?;
 //! assert_eq!(out.v_soma_1ms.len(), 1000);
 //! assert_eq!(out.y_spike.iter().map(|&y| y as usize).sum::<usize>(), out.spike_times_ms.len());
@@ -36,7 +36,9 @@ pub mod error;
 pub mod fast_exp;
 pub mod l5pc;
 pub mod mechanisms;
+pub mod neuronio_inputs;
 pub mod npz;
+pub mod presets;
 pub mod pt3d;
 pub mod receptors;
 pub mod simulate;
@@ -45,10 +47,11 @@ pub mod swc;
 pub mod synapse;
 pub mod tree;
 
-pub use cell::{CellConfig, MgBlock, Placement, Receptor, Section};
+pub use cell::{CellConfig, Inputs, MgBlock, Placement, Receptor, Release, Section};
 pub use error::{BiophysError, Result};
 pub use mechanisms::{Mechanism, hh};
 pub use npz::Trial;
+pub use presets::{PRESETS, preset};
 pub use simulate::{CurrentClamp, Output, SimConfig, Simulator};
 pub use stimulus::{InputConfig, Raster, generate};
-pub use synapse::{Branch, Site, SynapseType, Synapses};
+pub use synapse::{Branch, SectionKind, SectionName, Site, SynapseType, Synapses};

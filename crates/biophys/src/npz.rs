@@ -6,12 +6,19 @@
 //! | `syn_branch` | int64 | `[synapses]` | −1 = soma, else the dendrite index in the cell's order |
 //! | `syn_pos` | float64 | `[synapses]` | position along that section, in [0, 1] |
 //! | `syn_type` | int64 | `[synapses]` | 1 = excitatory, 0 = inhibitory |
+//! | `syn_sec_kind` | int64 | `[synapses]` | the section by NEURON name: 0 soma, 1 dend, 2 apic, 3 axon (optional) |
+//! | `syn_sec_index` | int64 | `[synapses]` | `i` of `dend[i]`, `apic[i]`, `axon[i]` (0 for the soma) (optional) |
+//! | `syn_x` | float64 | `[synapses]` | position along that section, in [0, 1] (with the two above) |
 //! | `v_soma_1ms` | float64 | `[T_ms]` | somatic voltage at t = 0, 1, 2, … ms (mV) |
 //! | `spike_times_ms` | float64 | `[spikes]` | somatic spike times (ms) |
 //! | `y_spike` | int8 | `[T_ms]` | 1 in every 1 ms bin holding a spike |
 //! | `v_sites_1ms` | float64 | `[sites, T_ms]` | voltage at recorded sites (optional) |
 //! | `site_branch`, `site_pos` | int64, float64 | `[sites]` | where those sites are (optional) |
 //! | `meta_json` | uint8 | `[bytes]` | UTF-8 JSON: what made the trial (optional) |
+//!
+//! A file may place its rows by section name alone (`syn_sec_kind`, `syn_sec_index`, `syn_x`,
+//! no `syn_branch`/`syn_pos`), as a trial written by NEURON would: [`Trial::load_for`] maps
+//! each row onto a cell's sections, in whatever row order the file has.
 //!
 //! Reading accepts any integer or float width NumPy writes, and Fortran order. Writing goes to a
 //! temporary file beside the target, then a rename: an interrupted save never leaves half a file.
@@ -22,10 +29,11 @@ use std::path::{Path, PathBuf};
 
 use npyz::{TypeChar, WriterBuilder};
 
+use crate::cell::CellConfig;
 use crate::error::{BiophysError, Result};
 use crate::simulate::Output;
 use crate::stimulus::Raster;
-use crate::synapse::{Branch, Site, SynapseType, Synapses};
+use crate::synapse::{Branch, SectionKind, SectionName, Site, SynapseType, Synapses};
 
 /// One trial: where the synapses are, what they received, and (once simulated) what the cell did.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +46,9 @@ pub struct Trial {
     pub output: Option<Output>,
     /// The sites of `output.v_sites_1ms`.
     pub sites: Vec<Site>,
+    /// Each row's section by NEURON name (`syn_sec_kind`, `syn_sec_index`; its `syn_x` is
+    /// `synapses.pos`), when the cell's sections have such names.
+    pub placement: Option<Vec<SectionName>>,
     /// What made the trial (cell, seed, numerics), as JSON; `Null` if unknown.
     pub meta: serde_json::Value,
 }
@@ -60,10 +71,18 @@ fn format_err(path: &Path, message: String) -> BiophysError {
     }
 }
 
-fn read_entry<R: Read>(reader: R, path: &Path, name: &str) -> Result<Array> {
+fn read_entry<R: Read>(reader: R, bytes: u64, path: &Path, name: &str) -> Result<Array> {
     let bad = |m: String| format_err(path, format!("array `{name}`: {m}"));
     let npy = npyz::NpyFile::new(reader).map_err(|e| bad(format!("not a .npy array ({e})")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    // A corrupt header must not make us allocate what the entry cannot hold.
+    let elements = npy.shape().iter().try_fold(1u64, |n, &d| n.checked_mul(d));
+    if elements.is_none_or(|n| n > bytes) {
+        return Err(bad(format!(
+            "its header claims shape {:?}, more than the {bytes} bytes stored",
+            npy.shape()
+        )));
+    }
     let fortran = npy.order() == npyz::Order::Fortran;
     let dtype = npy.dtype();
     let npyz::DType::Plain(ts) = &dtype else {
@@ -124,7 +143,8 @@ impl Reader {
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
             Err(e) => return Err(format_err(&self.path, format!("array `{name}`: {e}"))),
         };
-        read_entry(entry, &self.path, name).map(Some)
+        let bytes = entry.size();
+        read_entry(entry, bytes, &self.path, name).map(Some)
     }
 
     fn require(&mut self, name: &str) -> Result<Array> {
@@ -178,9 +198,51 @@ fn branches(codes: Vec<i64>, name: &str) -> std::result::Result<Vec<Branch>, Str
 }
 
 impl Trial {
-    /// Reads a trial written by [`Trial::save`] (or by NumPy with the same array names).
+    /// Reads a trial written by [`Trial::save`] (or by NumPy with the same array names). A file
+    /// that places its rows by section name only needs the cell: [`Trial::load_for`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        let t = Self::read(path)?;
+        if t.synapses.branch.len() != t.raster.sites {
+            return Err(format_err(
+                path,
+                "the file places its synapses by section name only (syn_sec_kind, syn_sec_index, syn_x; no \
+                 syn_branch): read it with Trial::load_for and the cell it was made for"
+                    .into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Reads a trial for `cell`: rows that carry a placement by section name (`syn_sec_kind`,
+    /// `syn_sec_index`, `syn_x`) are mapped onto `cell`'s sections of those names, whatever the
+    /// row order (a row naming a section the cell lacks is an error); other files as
+    /// [`Trial::load`], their sites checked against `cell`.
+    pub fn load_for(path: impl AsRef<Path>, cell: &CellConfig) -> Result<Self> {
+        let path = path.as_ref();
+        let mut t = Self::read(path)?;
+        if let Some(names) = &t.placement {
+            t.synapses.branch = names
+                .iter()
+                .enumerate()
+                .map(|(i, &name)| match cell.section_named(name) {
+                    Some(0) => Ok(Branch::Soma),
+                    Some(s) => Ok(Branch::Dendrite(s - 1)),
+                    None => Err(format_err(
+                        path,
+                        format!("row {i} is on {name}, which cell {} does not have", cell.name),
+                    )),
+                })
+                .collect::<Result<_>>()?;
+        }
+        t.synapses
+            .validate_for(cell)
+            .map_err(|e| format_err(path, e.to_string()))?;
+        Ok(t)
+    }
+
+    /// The file's arrays; `synapses.branch` is empty when it places rows by name only.
+    fn read(path: &Path) -> Result<Self> {
         let mut r = Reader::open(path)?;
         let bad = |m: String| format_err(path, m);
         let x = r.require("x")?;
@@ -196,10 +258,66 @@ impl Trial {
             Values::I64(v) => v.into_iter().map(|b| b != 0).collect(),
             Values::F64(_) => return Err(bad("array `x` holds floats, expected bool (a binary raster)".into())),
         };
-        let a = r.require("syn_branch")?;
-        let branch = branches(r.i64s(a, "syn_branch")?, "syn_branch").map_err(bad)?;
-        let a = r.require("syn_pos")?;
-        let pos = r.f64s(a, "syn_pos")?;
+        let placement = match (r.get("syn_sec_kind")?, r.get("syn_sec_index")?) {
+            (Some(k), Some(i)) => {
+                let (kinds, indices) = (r.i64s(k, "syn_sec_kind")?, r.i64s(i, "syn_sec_index")?);
+                if kinds.len() != indices.len() {
+                    return Err(bad(format!(
+                        "array `syn_sec_kind` has {} entries but `syn_sec_index` has {}",
+                        kinds.len(),
+                        indices.len()
+                    )));
+                }
+                let names = kinds
+                    .into_iter()
+                    .zip(indices)
+                    .enumerate()
+                    .map(|(row, (k, i))| {
+                        let kind = SectionKind::from_code(k).ok_or_else(|| {
+                            bad(format!(
+                                "syn_sec_kind[{row}] = {k}; kinds are 0 (soma), 1 (dend), 2 (apic), 3 (axon)"
+                            ))
+                        })?;
+                        let index = usize::try_from(i)
+                            .ok()
+                            .filter(|&i| kind != SectionKind::Soma || i == 0)
+                            .ok_or_else(|| {
+                                bad(format!(
+                                    "syn_sec_index[{row}] = {i}; an index is ≥ 0, and 0 for the soma"
+                                ))
+                            })?;
+                        Ok(SectionName { kind, index })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Some(names)
+            }
+            (None, None) => None,
+            _ => {
+                return Err(bad(
+                    "the file has one of `syn_sec_kind` and `syn_sec_index` but not the other".into(),
+                ));
+            }
+        };
+        let (branch, pos) = match (&placement, r.get("syn_branch")?) {
+            (Some(_), None) => {
+                let a = r.require("syn_x")?;
+                (Vec::new(), r.f64s(a, "syn_x")?)
+            }
+            (_, branch) => {
+                let a = match branch {
+                    Some(a) => a,
+                    None => r.require("syn_branch")?,
+                };
+                let branch = branches(r.i64s(a, "syn_branch")?, "syn_branch").map_err(bad)?;
+                // With a placement by name, its `syn_x` is the position that goes with it.
+                let a = match (&placement, r.get("syn_x")?) {
+                    (Some(_), Some(x)) => x,
+                    _ => r.require("syn_pos")?,
+                };
+                let pos = r.f64s(a, "syn_pos")?;
+                (branch, pos)
+            }
+        };
         let a = r.require("syn_type")?;
         let kind = r
             .i64s(a, "syn_type")?
@@ -214,9 +332,17 @@ impl Trial {
             })
             .collect::<Result<Vec<_>>>()?;
         for (name, len) in [
-            ("syn_branch", branch.len()),
-            ("syn_pos", pos.len()),
+            (
+                "syn_branch",
+                if placement.is_some() && branch.is_empty() {
+                    sites
+                } else {
+                    branch.len()
+                },
+            ),
+            ("syn_pos or syn_x", pos.len()),
             ("syn_type", kind.len()),
+            ("syn_sec_kind", placement.as_ref().map_or(sites, Vec::len)),
         ] {
             if len != sites {
                 return Err(bad(format!(
@@ -278,6 +404,7 @@ impl Trial {
             raster: Raster { sites, ms, bits },
             output,
             sites: sites_list,
+            placement,
             meta,
         })
     }
@@ -306,6 +433,11 @@ impl Trial {
             )?;
             put(&mut zip, "syn_pos", &[s], self.synapses.pos.iter().copied())?;
             put(&mut zip, "syn_type", &[s], self.synapses.kind.iter().map(|k| k.code()))?;
+            if let Some(names) = &self.placement {
+                put(&mut zip, "syn_sec_kind", &[s], names.iter().map(|n| n.kind.code()))?;
+                put(&mut zip, "syn_sec_index", &[s], names.iter().map(|n| n.index as i64))?;
+                put(&mut zip, "syn_x", &[s], self.synapses.pos.iter().copied())?;
+            }
             if let Some(o) = &self.output {
                 put(
                     &mut zip,
@@ -407,6 +539,7 @@ mod tests {
                 branch: Branch::Dendrite(2),
                 pos: 0.5,
             }],
+            placement: None,
             meta: serde_json::json!({"cell": "bs4", "seed": 3}),
         }
     }
@@ -473,6 +606,133 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         assert!(Trial::load(&path).is_err());
+    }
+
+    /// Every mutation of a trial file (bytes dropped, changed, inserted, the file cut short)
+    /// gives a trial or an error, never a panic or an allocation the file cannot back.
+    #[test]
+    fn no_mutated_or_truncated_file_panics() {
+        use rand::{Rng, SeedableRng};
+        let path = temp("mutated.npz");
+        let mut t = sample();
+        t.placement = Some(vec![
+            SectionName::parse("soma").unwrap(),
+            SectionName::parse("dend[0]").unwrap(),
+            SectionName::parse("apic[3]").unwrap(),
+        ]);
+        t.save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (mut ok, mut errors) = (0, 0);
+        for case in 0..3000 {
+            let mut m: Vec<u8> = if case % 4 == 0 {
+                bytes[..rng.random_range(0..bytes.len())].to_vec()
+            } else {
+                bytes.clone()
+            };
+            for _ in 0..rng.random_range(1..4) {
+                let i = rng.random_range(0..m.len().max(1));
+                match rng.random_range(0..3) {
+                    0 if !m.is_empty() => {
+                        m.remove(i);
+                    }
+                    1 if !m.is_empty() => m[i] = rng.random(),
+                    _ => m.insert(i.min(m.len()), rng.random()),
+                }
+            }
+            std::fs::write(&path, &m).unwrap();
+            match Trial::load(&path) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(e.to_string().contains("mutated.npz"), "{e}");
+                    errors += 1;
+                }
+            }
+        }
+        // Changed bytes in an array's data still make a trial (the zip's stored entries carry
+        // checksums that catch most); headers and directories make errors.
+        assert!(errors > 100, "{ok} read, {errors} errors");
+    }
+
+    /// A trial of NeuronIO's cell placed by section name only, as NEURON would write it: rows
+    /// `(kind, index, x, type)`, one spike each at ms `row`.
+    fn named_only(path: &Path, rows: &[(i64, i64, f64, i64)]) {
+        let n = rows.len() as u64;
+        let file = File::create(path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let bits = (0..rows.len()).flat_map(|r| (0..rows.len()).map(move |t| r == t));
+        put(&mut zip, "x", &[n, n], bits).unwrap();
+        put(&mut zip, "syn_sec_kind", &[n], rows.iter().map(|r| r.0)).unwrap();
+        put(&mut zip, "syn_sec_index", &[n], rows.iter().map(|r| r.1)).unwrap();
+        put(&mut zip, "syn_x", &[n], rows.iter().map(|r| r.2)).unwrap();
+        put(&mut zip, "syn_type", &[n], rows.iter().map(|r| r.3)).unwrap();
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn rows_placed_by_section_name_map_onto_the_cell_in_any_order() {
+        let cell = crate::preset("l5pc").unwrap();
+        let synapses = Synapses::place(&cell);
+        let names = cell.section_names_of(&synapses).unwrap();
+        // Rows 700, 3 and 1000 of the cell's own layout, in that order.
+        let picked = [700usize, 3, 1000];
+        let rows: Vec<_> = picked
+            .iter()
+            .map(|&i| {
+                (
+                    names[i].kind.code(),
+                    names[i].index as i64,
+                    synapses.pos[i],
+                    synapses.kind[i].code(),
+                )
+            })
+            .collect();
+        let path = temp("named.npz");
+        named_only(&path, &rows);
+        let e = Trial::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("by section name only") && e.contains("Trial::load_for"),
+            "{e}"
+        );
+        let t = Trial::load_for(&path, &cell).unwrap();
+        for (row, &i) in picked.iter().enumerate() {
+            assert_eq!(
+                t.synapses.site(row),
+                synapses.site(i),
+                "row {row} is the cell's row {i}"
+            );
+            assert_eq!(t.synapses.kind[row], synapses.kind[i]);
+        }
+        assert_eq!(t.placement.as_deref(), Some(&[names[700], names[3], names[1000]][..]));
+        // Saved with its placement, it reads back the same, with or without the cell.
+        t.save(&path).unwrap();
+        assert_eq!(Trial::load(&path).unwrap(), t);
+        assert_eq!(Trial::load_for(&path, &cell).unwrap(), t);
+        // A section the cell lacks, bad codes, a missing half of the placement.
+        named_only(&path, &[(2, 3, 0.5, 1), (2, 500, 0.5, 0)]);
+        let e = Trial::load_for(&path, &cell).unwrap_err().to_string();
+        assert!(
+            e.contains("row 1 is on apic[500], which cell l5pc does not have"),
+            "{e}"
+        );
+        named_only(&path, &[(5, 0, 0.5, 1)]);
+        let e = Trial::load_for(&path, &cell).unwrap_err().to_string();
+        assert!(e.contains("syn_sec_kind[0] = 5"), "{e}");
+        named_only(&path, &[(0, 2, 0.5, 0)]);
+        let e = Trial::load_for(&path, &cell).unwrap_err().to_string();
+        assert!(
+            e.contains("syn_sec_index[0] = 2; an index is ≥ 0, and 0 for the soma"),
+            "{e}"
+        );
+        named_only(&path, &[(1, 0, 1.5, 1)]);
+        let e = Trial::load_for(&path, &cell).unwrap_err().to_string();
+        assert!(e.contains("position 1.5"), "{e}");
+        // bs4's sections have no NEURON names: a named row finds nothing there.
+        named_only(&path, &[(1, 0, 0.5, 1)]);
+        let e = Trial::load_for(&path, &crate::CellConfig::bs4())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 0 is on dend[0], which cell bs4 does not have"), "{e}");
     }
 
     #[test]

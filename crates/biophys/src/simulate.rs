@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cell::CellConfig;
+use crate::cell::{CellConfig, Release};
 use crate::error::{BiophysError, Result};
 pub use crate::fast_exp::EXP_FLOPS;
 use crate::mechanisms::{Context, Mechanism, Membrane};
@@ -96,6 +96,7 @@ pub struct Simulator {
     d_fixed: Vec<f64>,
     membrane: Membrane,
     receptors: Receptors,
+    release: Release,
     synapses: usize,
     record: Vec<usize>,
     clamps: Vec<(usize, CurrentClamp)>,
@@ -187,6 +188,7 @@ impl Simulator {
             v_init: cell.v_init,
             threshold: cell.spike_threshold,
             receptors,
+            release: cell.release,
             synapses: synapses.len(),
             record,
             clamps,
@@ -318,7 +320,7 @@ impl Simulator {
             return Ok(Vec::new());
         }
         let ms = self.check_rasters(rasters)?;
-        let events: Vec<Vec<Vec<u32>>> = rasters.iter().map(Raster::events_by_ms).collect();
+        let events: Vec<Vec<Vec<u32>>> = rasters.iter().map(|r| self.releasing_events(r)).collect();
         let mut state = State::<K>::new(self);
         let mut outs: Vec<Output> = (0..K)
             .map(|_| Output {
@@ -355,6 +357,19 @@ impl Simulator {
             progress(K);
         }
         Ok(outs)
+    }
+
+    /// The raster's events by ms, less those the cell's [`Release`] rule drops: with
+    /// [`Release::ProbUdfNoDepression`], every event of a synapse that has one at t = 0.
+    fn releasing_events(&self, raster: &Raster) -> Vec<Vec<u32>> {
+        let mut by_ms = raster.events_by_ms();
+        if self.release == Release::ProbUdfNoDepression && raster.ms > 0 {
+            let silenced: std::collections::HashSet<u32> = by_ms[0].drain(..).collect();
+            if !silenced.is_empty() {
+                by_ms.iter_mut().for_each(|e| e.retain(|s| !silenced.contains(s)));
+            }
+        }
+        by_ms
     }
 
     /// One backward-Euler step from `t0`: currents at V(t), the Hines solve, V(t + dt), then
@@ -533,7 +548,7 @@ mod tests {
         assert!(sim.synaptic_states() > 2 * 50, "{}", sim.synaptic_states());
         // A batch equals its trials run one by one, bit for bit (a full group and a remainder).
         let rasters: Vec<Raster> = (0..BATCH as u64 + 2)
-            .map(|k| crate::generate(&cell.inputs, &s, 300, k))
+            .map(|k| cell.input_raster(&s, 300, k).unwrap())
             .collect();
         let batch = sim.run_batch(&rasters).unwrap();
         for (r, out) in rasters.iter().zip(&batch) {

@@ -35,10 +35,15 @@ fn dist(a: &Point, b: &Point) -> f64 {
 
 /// Segments for a section by the d_lambda rule (NEURON's `geom_nseg`): `d_lambda` of the AC
 /// length constant at 100 Hz, rounded up to an odd count.
+/// Saturates at `usize::MAX` (odd) for absurd geometry rather than overflowing.
 pub fn d_lambda_nseg(length: f64, diam: f64, ra: f64, cm: f64, d_lambda: f64) -> usize {
     let lambda = 1e5 * (diam / (4.0 * std::f64::consts::PI * 100.0 * ra * cm)).sqrt();
-    (((length / (d_lambda * lambda) + 0.9) / 2.0) as usize) * 2 + 1
+    let half = ((length / (d_lambda * lambda) + 0.9) / 2.0) as usize;
+    half.saturating_mul(2).saturating_add(1) | 1
 }
+
+/// More segments than this in one section means the file's units or radii are wrong.
+const MAX_NSEG: usize = 100_000;
 
 /// Reads `path` into the sections of a cell: the soma's mechanisms are `template`'s soma's, every
 /// other section gets `template`'s first dendrite's (passive if it has none); everything else
@@ -186,11 +191,18 @@ pub fn parse(text: &str, template: &CellConfig) -> std::result::Result<CellConfi
         let k = counts.entry(kind).or_insert(0);
         let name = format!("{kind}{k}");
         *k += 1;
+        let nseg = d_lambda_nseg(length, diam, template.ra, template.cm, 0.1);
+        if nseg > MAX_NSEG {
+            return Err(format!(
+                "section {name} (from point {first}): {length:e} µm long and {diam:e} µm thick, the d_lambda \
+                 rule asks for {nseg} segments (at most {MAX_NSEG}); are the file's units µm?"
+            ));
+        }
         sections.push(Section {
             name,
             length,
             diam,
-            nseg: d_lambda_nseg(length, diam, template.ra, template.cm, 0.1),
+            nseg,
             parent: Some(parent),
             parent_x: if parent == 0 { 0.5 } else { 1.0 },
             mechanisms: dend_mech.clone(),
@@ -261,6 +273,75 @@ mod tests {
         assert!(d_lambda_nseg(400.0, 4.0, 150.0, 1.0, 0.1) < n);
     }
 
+    /// A reconstruction-like file: a soma and `n` points of three dendrites that wander and fork.
+    fn wandering_tree(n: usize, rng: &mut rand_chacha::ChaCha8Rng) -> String {
+        use rand::Rng;
+        let mut text = String::from("# generated\n1 1 0 0 0 8 -1\n");
+        let mut points = vec![(0.0f64, 0.0f64, 0.0f64)];
+        for id in 2..n as u32 + 2 {
+            let parent = if id <= 4 {
+                1
+            } else {
+                rng.random_range(id.saturating_sub(8).max(2)..id)
+            };
+            let (x, y, z) = points[parent as usize - 1];
+            let step = |r: &mut rand_chacha::ChaCha8Rng| r.random_range(-6.0..6.0);
+            let p = (x + step(rng) + 3.0, y + step(rng), z + step(rng));
+            points.push(p);
+            let kind = if id % 2 == 0 { 3 } else { 4 };
+            text += &format!(
+                "{id} {kind} {:.3} {:.3} {:.3} {:.3} {parent}\n",
+                p.0,
+                p.1,
+                p.2,
+                rng.random_range(0.2..1.5)
+            );
+        }
+        text
+    }
+
+    /// Every mutation of a file (bytes dropped, changed, inserted, the file cut short) gives a
+    /// cell or an error, never a panic.
+    #[test]
+    fn no_mutated_or_truncated_file_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let template = CellConfig::bs4();
+        let file = wandering_tree(300, &mut rng);
+        parse(&file, &template).expect("the unmutated file is a cell");
+        let bytes = file.as_bytes();
+        let alphabet = b"0123456789 -.eE\n#\t+x";
+        let (mut ok, mut errors) = (0, 0);
+        for case in 0..3000 {
+            let mut m: Vec<u8> = if case % 2 == 0 {
+                bytes[..rng.random_range(0..bytes.len())].to_vec()
+            } else {
+                bytes.to_vec()
+            };
+            for _ in 0..rng.random_range(1..6) {
+                let i = rng.random_range(0..m.len().max(1));
+                match rng.random_range(0..3) {
+                    0 if !m.is_empty() => {
+                        m.remove(i);
+                    }
+                    1 if !m.is_empty() => m[i] = alphabet[rng.random_range(0..alphabet.len())],
+                    _ => m.insert(i.min(m.len()), alphabet[rng.random_range(0..alphabet.len())]),
+                }
+            }
+            match parse(&String::from_utf8_lossy(&m), &template) {
+                Ok(cell) => {
+                    cell.validate().expect("a parsed cell is valid");
+                    ok += 1;
+                }
+                Err(e) => {
+                    assert!(!e.is_empty());
+                    errors += 1;
+                }
+            }
+        }
+        assert!(ok > 100 && errors > 100, "{ok} parsed, {errors} errors");
+    }
+
     #[test]
     fn bad_swc_files_name_the_line() {
         let t = CellConfig::bs4();
@@ -274,5 +355,7 @@ mod tests {
         assert!(e.contains("no soma"), "{e}");
         let e = parse("1 1 0 0 0 10 -1\n2 3 0 0 0 -1 1\n", &t).unwrap_err();
         assert!(e.contains("line 2: radius -1 must be positive"), "{e}");
+        let e = parse("1 1 0 0 0 10 -1\n2 3 0 0 0 1 1\n3 3 1e9 0 0 1 2\n", &t).unwrap_err();
+        assert!(e.contains("segments (at most 100000); are the file's units µm?"), "{e}");
     }
 }

@@ -65,6 +65,82 @@ impl<'de> Deserialize<'de> for Branch {
     }
 }
 
+/// What a section is, as NEURON's names for Hay's cell say it (a trial file's `syn_sec_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    /// `soma`. Code 0.
+    Soma,
+    /// A basal dendrite, `dend[i]`. Code 1.
+    Dend,
+    /// An apical dendrite, `apic[i]`. Code 2.
+    Apic,
+    /// `axon[i]`. Code 3.
+    Axon,
+}
+
+impl SectionKind {
+    const ALL: [(Self, &'static str); 4] = [
+        (Self::Soma, "soma"),
+        (Self::Dend, "dend"),
+        (Self::Apic, "apic"),
+        (Self::Axon, "axon"),
+    ];
+
+    /// The file code: 0 soma, 1 dend, 2 apic, 3 axon.
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    /// From a file code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.get(usize::try_from(code).ok()?).map(|(k, _)| *k)
+    }
+
+    /// NEURON's array name: `soma`, `dend`, `apic`, `axon`.
+    pub fn neuron_name(self) -> &'static str {
+        Self::ALL[self as usize].1
+    }
+}
+
+/// A section by its NEURON name: `soma` (or `soma[0]`), `dend[i]`, `apic[i]`, `axon[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SectionName {
+    /// Which array.
+    pub kind: SectionKind,
+    /// The index in it (0 for the soma).
+    pub index: usize,
+}
+
+impl SectionName {
+    /// Parses `soma`, `soma[0]`, `dend[3]`, `apic[12]`, `axon[1]`; `None` for any other name.
+    pub fn parse(name: &str) -> Option<Self> {
+        if name == "soma" {
+            return Some(Self {
+                kind: SectionKind::Soma,
+                index: 0,
+            });
+        }
+        let (array, rest) = name.split_once('[')?;
+        let digits = rest.strip_suffix(']')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let index = digits.parse().ok()?;
+        let kind = SectionKind::ALL.iter().find(|(_, n)| *n == array)?.0;
+        (kind != SectionKind::Soma || index == 0).then_some(Self { kind, index })
+    }
+}
+
+impl std::fmt::Display for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            SectionKind::Soma => write!(f, "soma"),
+            k => write!(f, "{}[{}]", k.neuron_name(), self.index),
+        }
+    }
+}
+
 /// A location on the cell: a branch and a position along its section in `[0, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Site {
@@ -191,6 +267,29 @@ mod tests {
         // The generator's group order: the soma first, then dendrites by index.
         assert!(Branch::Soma < Branch::Dendrite(0) && Branch::Dendrite(0) < Branch::Dendrite(1));
         assert_eq!((Branch::Soma.section(), Branch::Dendrite(2).section()), (0, 3));
+    }
+
+    #[test]
+    fn section_names_read_and_print_as_neuron_writes_them() {
+        for (text, kind, index) in [
+            ("soma", SectionKind::Soma, 0),
+            ("dend[0]", SectionKind::Dend, 0),
+            ("apic[107]", SectionKind::Apic, 107),
+            ("axon[1]", SectionKind::Axon, 1),
+        ] {
+            let n = SectionName::parse(text).unwrap();
+            assert_eq!((n.kind, n.index), (kind, index));
+            assert_eq!(n.to_string(), text);
+            assert_eq!(SectionKind::from_code(kind.code()), Some(kind));
+        }
+        assert_eq!(SectionName::parse("soma[0]").unwrap().to_string(), "soma");
+        for bad in [
+            "basal0", "dend[", "dend[]", "dend[-1]", "dend[1x]", "apic[2]]", "soma[1]", "Dend[0]", "",
+        ] {
+            assert_eq!(SectionName::parse(bad), None, "{bad}");
+        }
+        assert_eq!(SectionKind::from_code(4), None);
+        assert_eq!(SectionKind::from_code(-1), None);
     }
 
     #[test]

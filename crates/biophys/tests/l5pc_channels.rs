@@ -53,12 +53,7 @@ fn cell(r: &Value, membrane: &Value) -> CellConfig {
         points: Vec::new(),
         cm: None,
     }];
-    cell.placement = Placement {
-        dendritic_excitatory: 0,
-        dendritic_inhibitory: 0,
-        somatic_inhibitory: 0,
-        seed: 0,
-    };
+    cell.placement = Placement::none();
     cell
 }
 

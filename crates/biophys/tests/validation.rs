@@ -3,7 +3,7 @@
 
 use biophys::{
     Branch, CellConfig, CurrentClamp, Mechanism, Output, Placement, Raster, Receptor, Section, SimConfig, Simulator,
-    Site, SynapseType, Synapses, Trial, generate, hh,
+    Site, SynapseType, Synapses, Trial, hh,
 };
 
 /// A cell of one section, `mechanisms` on it, no synapses.
@@ -22,12 +22,7 @@ fn one_section(length: f64, diam: f64, nseg: usize, mechanisms: Vec<Mechanism>) 
         cm: None,
     }];
     cell.ra = 100.0;
-    cell.placement = Placement {
-        dendritic_excitatory: 0,
-        dendritic_inhibitory: 0,
-        somatic_inhibitory: 0,
-        seed: 0,
-    };
+    cell.placement = Placement::none();
     cell
 }
 
@@ -331,7 +326,7 @@ fn nmda_conductance_follows_the_magnesium_block() {
 fn halving_dt_changes_the_somatic_voltage_little_and_converges_at_first_order() {
     let cell = CellConfig::bs4();
     let synapses = Synapses::place(&cell);
-    let raster = generate(&cell.inputs, &synapses, 2000, 5);
+    let raster = cell.input_raster(&synapses, 2000, 5).unwrap();
     let run_dt = |dt: f64| {
         let config = SimConfig {
             dt,
@@ -376,7 +371,7 @@ fn halving_dt_changes_the_somatic_voltage_little_and_converges_at_first_order() 
 fn replaying_a_saved_trial_gives_the_same_output_bit_for_bit() {
     let cell = CellConfig::bs4();
     let synapses = Synapses::place(&cell);
-    let raster = generate(&cell.inputs, &synapses, 1500, 9);
+    let raster = cell.input_raster(&synapses, 1500, 9).unwrap();
     let sim = Simulator::new(&cell, &synapses, &SimConfig::default()).unwrap();
     let out = sim.run(&raster).unwrap();
     assert!(!out.spike_times_ms.is_empty(), "a trial with spikes");
@@ -386,6 +381,7 @@ fn replaying_a_saved_trial_gives_the_same_output_bit_for_bit() {
         raster,
         output: Some(out.clone()),
         sites: vec![],
+        placement: None,
         meta: serde_json::Value::Null,
     }
     .save(&path)

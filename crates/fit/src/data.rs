@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use biophys::{CellConfig, Raster, SimConfig, Simulator, Synapses, Trial, generate};
+use biophys::{CellConfig, Raster, SimConfig, Simulator, Synapses, Trial};
 use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -223,8 +223,8 @@ pub fn load_or_simulate(
             .map(|group| {
                 let rasters: Vec<Raster> = group
                     .iter()
-                    .map(|&s| generate(&config.cell.inputs, &synapses, ms, s))
-                    .collect();
+                    .map(|&s| config.cell.input_raster(&synapses, ms, s))
+                    .collect::<Result<_, _>>()?;
                 let outputs = sim.run_batch(&rasters)?;
                 for ((&seed, raster), output) in group.iter().zip(rasters).zip(outputs) {
                     let meta = serde_json::json!({
@@ -239,6 +239,7 @@ pub fn load_or_simulate(
                         raster,
                         output: Some(output),
                         sites: Vec::new(),
+                        placement: config.cell.section_names_of(&synapses),
                         meta,
                     }
                     .save(config.path(seed))?;

@@ -404,6 +404,7 @@ fn a_saved_model_scores_a_trial_file() {
         raster: moved.raster.clone(),
         output: Some(output),
         sites: Vec::new(),
+        placement: None,
         meta: serde_json::Value::Null,
     }
     .save(&file)
