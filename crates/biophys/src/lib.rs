@@ -41,6 +41,7 @@ pub mod npz;
 pub mod presets;
 pub mod pt3d;
 pub mod receptors;
+mod simd;
 pub mod simulate;
 pub mod stimulus;
 pub mod swc;

@@ -109,32 +109,42 @@ impl Receptors {
         }
     }
 
-    /// Subtracts every pool's current at `v` from `rhs` and adds its voltage derivative to `d`
-    /// (with a block: a secant over 0.001 mV, as NEURON's `nrn_cur` computes it).
-    pub fn current<const K: usize>(&self, v: &[f64], a: &[f64], b: &[f64], rhs: &mut [f64], d: &mut [f64]) {
+    crate::simd::widest!(
+        /// Subtracts every pool's current at `v` from `rhs` and adds its voltage derivative to `d`
+        /// (with a block: a secant over 0.001 mV, as NEURON's `nrn_cur` computes it).
+        pub fn current / current_body, current_avx2, current_avx512
+            <const K: usize>(&self, v: &[f64], a: &[f64], b: &[f64], rhs: &mut [f64], d: &mut [f64])
+    );
+
+    #[inline(always)]
+    fn current_body<const K: usize>(&self, v: &[f64], a: &[f64], b: &[f64], rhs: &mut [f64], d: &mut [f64]) {
+        let lanes = |x: &[f64], i: usize| -> [f64; K] { x[i * K..(i + 1) * K].try_into().expect("K lanes") };
         for (j, p) in self.pools.iter().enumerate() {
-            let node = p.node * K;
-            let (aj, bj) = (&a[j * K..(j + 1) * K], &b[j * K..(j + 1) * K]);
+            let (aj, bj, x) = (lanes(a, j), lanes(b, j), lanes(v, p.node));
+            let (mut i, mut di) = ([0.0; K], [0.0; K]);
             match &p.block {
                 None => {
                     for k in 0..K {
                         let g = bj[k] - aj[k];
-                        rhs[node + k] -= g * (v[node + k] - p.e);
-                        d[node + k] += g;
+                        i[k] = g * (x[k] - p.e);
+                        di[k] = g;
                     }
                 }
                 Some(blk) => {
                     for k in 0..K {
                         let g = bj[k] - aj[k];
-                        let x = v[node + k];
                         // 1 / (1 + [Mg]/k · exp(−γ·v)), at v and at v + 0.001.
-                        let e = exp(blk.gamma * -x) * blk.mg_over_k;
-                        let i = g * (x - p.e) / (1.0 + e);
-                        let xp = x + 0.001;
-                        rhs[node + k] -= i;
-                        d[node + k] += (g * (xp - p.e) / (1.0 + e * blk.secant_step) - i) / 0.001;
+                        let e = exp(blk.gamma * -x[k]) * blk.mg_over_k;
+                        i[k] = g * (x[k] - p.e) / (1.0 + e);
+                        let xp = x[k] + 0.001;
+                        di[k] = (g * (xp - p.e) / (1.0 + e * blk.secant_step) - i[k]) / 0.001;
                     }
                 }
+            }
+            let node = p.node * K;
+            for k in 0..K {
+                rhs[node + k] -= i[k];
+                d[node + k] += di[k];
             }
         }
     }

@@ -20,6 +20,8 @@ pub trait HostFloat: Float + Send + Sync {
     /// `eˣ` to within 2 ulp (inputs past the type's range are clamped: `e^±88` in f32, `e^±700`
     /// in f64).
     fn exp_v(self) -> Self;
+    /// `ln x` to within 2 ulp for positive `x`; `ln 0 = −∞`, `ln ∞ = ∞`, NaN below 0.
+    fn ln_v(self) -> Self;
 }
 
 impl HostFloat for f32 {
@@ -41,38 +43,99 @@ impl HostFloat for f32 {
         let scale = f32::from_bits(((k + 127.0 + MAGIC).to_bits() & 0xff) << 23);
         p * scale
     }
+
+    /// Through the f64 logarithm (rounded once more).
+    #[inline(always)]
+    fn ln_v(self) -> f32 {
+        (self as f64).ln_v() as f32
+    }
 }
 
 impl HostFloat for f64 {
-    /// As for f32 with fdlibm's split of ln 2 and Taylor to degree 13 (remainder below 1e-17).
+    /// As for f32 with fdlibm's split of ln 2 and Taylor to degree 13 (remainder below 1e-17),
+    /// evaluated by Estrin's scheme: the same terms in a tree four multiplications deep rather
+    /// than a chain of thirteen, so that the latency of one `exp` does not bound a loop of them.
     #[inline(always)]
     fn exp_v(self) -> f64 {
         const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
         const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
         const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+        const C: [f64; 14] = [
+            1.0,
+            1.0,
+            0.5,
+            1.0 / 6.0,
+            1.0 / 24.0,
+            1.0 / 120.0,
+            1.0 / 720.0,
+            1.0 / 5_040.0,
+            1.0 / 40_320.0,
+            1.0 / 362_880.0,
+            1.0 / 3_628_800.0,
+            1.0 / 39_916_800.0,
+            1.0 / 479_001_600.0,
+            1.0 / 6_227_020_800.0,
+        ];
         let x = self.clamp(-700.0, 700.0);
         let k = (x * std::f64::consts::LOG2_E + MAGIC) - MAGIC;
         let r = (x - k * LN2_HI) - k * LN2_LO;
-        let mut p = 1.0 / 6_227_020_800.0;
-        for c in [
-            1.0 / 479_001_600.0,
-            1.0 / 39_916_800.0,
-            1.0 / 3_628_800.0,
-            1.0 / 362_880.0,
-            1.0 / 40_320.0,
-            1.0 / 5_040.0,
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
-        ] {
-            p = p * r + c;
-        }
+        let r2 = r * r;
+        let r4 = r2 * r2;
+        let r8 = r4 * r4;
+        let pair = |i: usize| C[i] + C[i + 1] * r;
+        let low = (pair(0) + pair(2) * r2) + (pair(4) + pair(6) * r2) * r4;
+        let high = (pair(8) + pair(10) * r2) + pair(12) * r4;
+        let p = low + high * r8;
         let scale = f64::from_bits(((k + 1023.0 + MAGIC).to_bits() & 0x7ff) << 52);
         p * scale
+    }
+
+    /// fdlibm's `log`: `x = 2^k·m` with `m` in (√2/2, √2], `ln m = f − f²/2 + s·(f²/2 + R(s²))`
+    /// with `f = m − 1`, `s = f/(2 + f)` and its degree-14 polynomial `R`; `k·ln 2` in two
+    /// parts. Integers go through float bit patterns, not conversions, so it vectorises on AVX2.
+    #[inline(always)]
+    fn ln_v(self) -> f64 {
+        // fdlibm's constants, by their bits.
+        const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+        const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+        const LG: [f64; 7] = [
+            f64::from_bits(0x3FE5_5555_5555_5593),
+            f64::from_bits(0x3FD9_9999_9997_FA04),
+            f64::from_bits(0x3FD2_4924_9422_9359),
+            f64::from_bits(0x3FCC_71C5_1D8E_78AF),
+            f64::from_bits(0x3FC7_4664_96CB_03DE),
+            f64::from_bits(0x3FC3_9A09_D078_C69F),
+            f64::from_bits(0x3FC2_F112_DF3E_5244),
+        ];
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        let x = self;
+        // Subnormals scaled into the normal range first (by 2^54).
+        let tiny = x < f64::MIN_POSITIVE;
+        let xs = if tiny { x * 18_014_398_509_481_984.0 } else { x };
+        let bits = xs.to_bits();
+        let exponent = f64::from_bits(((bits >> 52) & 0x7ff) | TWO52.to_bits()) - TWO52;
+        let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+        let high = m > std::f64::consts::SQRT_2;
+        let m = if high { m * 0.5 } else { m };
+        let k = exponent - 1023.0 - if tiny { 54.0 } else { 0.0 } + if high { 1.0 } else { 0.0 };
+        let f = m - 1.0;
+        let hfsq = 0.5 * f * f;
+        let s = f / (2.0 + f);
+        let z = s * s;
+        let w = z * z;
+        let t1 = w * (LG[1] + w * (LG[3] + w * LG[5]));
+        let t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])));
+        let r = t2 + t1;
+        let ln = k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f);
+        if x == 0.0 {
+            f64::NEG_INFINITY
+        } else if x == f64::INFINITY {
+            x
+        } else if x < 0.0 || x.is_nan() {
+            f64::NAN
+        } else {
+            ln
+        }
     }
 }
 
@@ -253,6 +316,36 @@ mod tests {
         assert_eq!((0.0f32.exp_v(), 0.0f64.exp_v()), (1.0, 1.0));
         // Past the range: clamped, finite, never NaN.
         assert!(1e4f32.exp_v().is_finite() && (-1e4f32).exp_v() >= 0.0);
+    }
+
+    #[test]
+    fn the_vectorisable_ln_agrees_with_libm_to_two_ulp() {
+        let mut worst = 0.0f64;
+        let mut check = |x: f64| {
+            let (a, b) = (x.ln_v(), x.ln());
+            let ulp = (b.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+            worst = worst.max((a - b).abs() / ulp);
+        };
+        // Across the whole range by exponent, densely near 1 (where ln is small).
+        for e in -1074..1024 {
+            for j in 0..23 {
+                check(
+                    2f64.powi(e.max(-1022))
+                        * (1.0 + j as f64 / 23.0)
+                        * if e < -1022 { 2f64.powi(e + 1022) } else { 1.0 },
+                );
+            }
+        }
+        for i in 1..200_000 {
+            check(0.5 + i as f64 * 5e-6);
+            check(1.0 + (i as f64 - 100_000.0) * 1e-12);
+        }
+        assert!(worst <= 2.0, "ln: {worst} ulp");
+        assert_eq!(1.0f64.ln_v(), 0.0);
+        assert_eq!(0.0f64.ln_v(), f64::NEG_INFINITY);
+        assert_eq!(f64::INFINITY.ln_v(), f64::INFINITY);
+        assert!((-1.0f64).ln_v().is_nan() && f64::NAN.ln_v().is_nan());
+        assert!((2.0f32.ln_v() - std::f32::consts::LN_2).abs() <= f32::EPSILON);
     }
 
     #[test]

@@ -46,8 +46,19 @@ impl CaDynamicsE2 {
     /// `cai` (mM) advanced by `dt` (ms) under the calcium current density `ica` (mA/cm²), with
     /// NEURON's `cnexp` expression for `cai' = −10⁴·ica·γ/(2F·depth) − (cai − min)/decay`.
     pub fn advance(&self, cai: f64, ica: f64, dt: f64) -> f64 {
+        self.advance_with(cai, ica, self.relaxation(dt))
+    }
+
+    /// `1 − exp(−dt/decay)`, the part of [`CaDynamicsE2::advance`] that only `dt` changes.
+    pub fn relaxation(&self, dt: f64) -> f64 {
+        1.0 - (dt * (-1.0 / self.decay)).exp()
+    }
+
+    /// [`CaDynamicsE2::advance`] given its [`CaDynamicsE2::relaxation`].
+    #[inline(always)]
+    pub fn advance_with(&self, cai: f64, ica: f64, relaxation: f64) -> f64 {
         let (gamma, decay, depth, min_cai) = (self.gamma, self.decay, self.depth, self.min_cai);
-        cai + (1.0 - (dt * (-1.0 / decay)).exp())
+        cai + relaxation
             * (-((-10000.0) * ((ica * gamma) / (2.0 * FARADAY * depth)) - (-min_cai) / decay) / (-1.0 / decay) - cai)
     }
 }

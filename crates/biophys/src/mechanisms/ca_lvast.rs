@@ -2,7 +2,7 @@
 //! `g = gbar·m²h`, its rates read 10 mV above the membrane potential.
 
 use super::channel::{Ion, Kinetics, hay_qt};
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `Ca_LVAst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,15 +15,17 @@ impl Kinetics for CaLvast {
     const RATE_FLOPS: f64 = 25.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
         let v = v + 10.0;
-        inf[0] = 1.0000 / (1.0 + ((v - -30.000) / -6.0).exp());
-        tau[0] = (5.0000 + 20.0000 / (1.0 + ((v - -25.000) / 5.0).exp())) / qt;
-        inf[1] = 1.0000 / (1.0 + ((v - -80.000) / 6.4).exp());
-        tau[1] = (20.0000 + 50.0000 / (1.0 + ((v - -40.000) / 7.0).exp())) / qt;
+        inf[0] = 1.0000 / (1.0 + exp((v - -30.000) / -6.0));
+        tau[0] = (5.0000 + 20.0000 / (1.0 + exp((v - -25.000) / 5.0))) / qt;
+        inf[1] = 1.0000 / (1.0 + exp((v - -80.000) / 6.4));
+        tau[1] = (20.0000 + 50.0000 / (1.0 + exp((v - -40.000) / 7.0))) / qt;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0] * g[0] * g[1]
     }

@@ -6,7 +6,7 @@
 //! rounding (tested against NEURON 9 under voltage clamp in each file).
 
 use super::cnexp;
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// FLOPs of one `pow` (a logarithm and an `exp`).
 pub const POW_FLOPS: f64 = 2.0 * EXP_FLOPS;
@@ -43,34 +43,47 @@ pub trait Kinetics {
 }
 
 /// The temperature factor Hay's channels apply to their time constants: `2.3^((34 − 21)/10)`,
-/// fixed at 34 °C in the `.mod` files whatever `celsius` is.
+/// fixed at 34 °C in the `.mod` files whatever `celsius` is (a constant: `pow` per rate
+/// evaluation would cost more than the rates).
+#[inline(always)]
 pub fn hay_qt() -> f64 {
-    2.3f64.powf((34.0 - 21.0) / 10.0)
+    HAY_QT
+}
+
+/// `2.3^1.3` as libm's `pow` rounds it (tested).
+const HAY_QT: f64 = f64::from_bits(0x4007_9F80_EF2E_5449);
+
+/// `x²`, as C's `pow(x, 2)` gives it (both round the exact square once).
+#[inline(always)]
+pub fn square(x: f64) -> f64 {
+    x * x
 }
 
 /// The activation rates (α, β per ms) Hay's sodium channels share (after Colbert & Pan 2002),
 /// half-way at `theta` mV: `0.182·(v − θ)/(1 − e^(−(v − θ)/6))` and `0.124·(θ − v)/(1 −
 /// e^(−(θ − v)/6))`. At `v == theta` the `.mod` moves `v` by 1e-4 mV, and the moved `v` is what
 /// the rates after it read: so does this.
+#[inline(always)]
 pub fn sodium_activation(v: &mut f64, theta: f64) -> (f64, f64) {
     if *v == theta {
         *v += 0.0001;
     }
     let v = *v;
-    let alpha = (0.182 * (v - theta)) / (1.0 - (-(v - theta) / 6.0).exp());
-    let beta = (0.124 * (-v + theta)) / (1.0 - (-(-v + theta) / 6.0).exp());
+    let alpha = (0.182 * (v - theta)) / (1.0 - exp(-(v - theta) / 6.0));
+    let beta = (0.124 * (-v + theta)) / (1.0 - exp(-(-v + theta) / 6.0));
     (alpha, beta)
 }
 
 /// The inactivation rates of the same channels, half-way at `theta` mV: `−0.015·(v − θ)/(1 −
 /// e^((v − θ)/6))` and `−0.015·(θ − v)/(1 − e^((θ − v)/6))`, with the same guard.
+#[inline(always)]
 pub fn sodium_inactivation(v: &mut f64, theta: f64) -> (f64, f64) {
     if *v == theta {
         *v += 0.0001;
     }
     let v = *v;
-    let alpha = (-0.015 * (v - theta)) / (1.0 - ((v - theta) / 6.0).exp());
-    let beta = (-0.015 * (-v + theta)) / (1.0 - ((-v + theta) / 6.0).exp());
+    let alpha = (-0.015 * (v - theta)) / (1.0 - exp((v - theta) / 6.0));
+    let beta = (-0.015 * (-v + theta)) / (1.0 - exp((-v + theta) / 6.0));
     (alpha, beta)
 }
 
@@ -96,6 +109,14 @@ pub fn advance<C: Kinetics>(gates: &mut [f64], v: f64, cai: f64, dt: f64) {
 /// The current density (mA/cm²) at `v` through a density `gbar` (S/cm²) and reversal `e` (mV).
 pub fn current<C: Kinetics>(gbar: f64, gates: &[f64], v: f64, e: f64) -> f64 {
     gbar * C::open(gates) * (v - e)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_temperature_factor_is_libms_pow() {
+        assert_eq!(super::hay_qt(), 2.3f64.powf((34.0 - 21.0) / 10.0));
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! gbar·m` through its own reversal `ehcn` = −45 mV; no temperature factor.
 
 use super::channel::{Ion, Kinetics};
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// The reversal of `Ih`'s current (mV), the `.mod`'s `ehcn`.
 pub const EHCN: f64 = -45.0;
@@ -21,17 +21,19 @@ impl Kinetics for Ih {
     const RATE_FLOPS: f64 = 19.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let mut v = v;
         if v == VHALF {
             v += 0.0001;
         }
-        let m_alpha = 0.001 * 6.43 * (v - (VHALF + VSHIFT)) / (((v - (VHALF + VSHIFT)) / 11.9).exp() - 1.0);
-        let m_beta = 0.001 * 193.0 * ((v - VSHIFT) / 33.1).exp();
+        let m_alpha = 0.001 * 6.43 * (v - (VHALF + VSHIFT)) / (exp((v - (VHALF + VSHIFT)) / 11.9) - 1.0);
+        let m_beta = 0.001 * 193.0 * exp((v - VSHIFT) / 33.1);
         inf[0] = m_alpha / (m_alpha + m_beta);
         tau[0] = 1.0 / (m_alpha + m_beta);
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0]
     }

@@ -1,7 +1,7 @@
 //! Hay's muscarinic potassium channel (`Im.mod`, after Adams et al. 1982): `g = gbar·m`.
 
 use super::channel::{Ion, Kinetics, hay_qt};
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `Im`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -14,14 +14,16 @@ impl Kinetics for Im {
     const RATE_FLOPS: f64 = 16.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
-        let m_alpha = 3.3e-3 * (2.5 * 0.04 * (v - -35.0)).exp();
-        let m_beta = 3.3e-3 * (-2.5 * 0.04 * (v - -35.0)).exp();
+        let m_alpha = 3.3e-3 * exp(2.5 * 0.04 * (v - -35.0));
+        let m_beta = 3.3e-3 * exp(-2.5 * 0.04 * (v - -35.0));
         inf[0] = m_alpha / (m_alpha + m_beta);
         tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0]
     }

@@ -1,5 +1,7 @@
 //! Ion concentrations and reversal potentials as NEURON computes them.
 
+use host_math::HostFloat;
+
 /// Faraday's constant (C/mol) as NEURON 9 uses it: `e·N_A` from CODATA 2018's exact constants
 /// (96485.33212 rounded to the digits CODATA prints).
 pub const FARADAY: f64 = 96485.33212331001;
@@ -16,6 +18,7 @@ pub const ECA0: f64 = 132.4579341637009;
 /// The Nernst potential (mV) of an ion of valence `z` at concentrations `ci` inside and `co`
 /// outside, at `celsius`, exactly as NEURON's `nrn_nernst` computes it (±1e6 mV where a
 /// concentration is not positive).
+#[inline(always)]
 pub fn nernst(ci: f64, co: f64, z: f64, celsius: f64) -> f64 {
     if z == 0.0 {
         0.0
@@ -24,7 +27,7 @@ pub fn nernst(ci: f64, co: f64, z: f64, celsius: f64) -> f64 {
     } else if co <= 0.0 {
         -1e6
     } else {
-        1000.0 * GAS_CONSTANT * (celsius + 273.15) / FARADAY / z * (co / ci).ln()
+        1000.0 * GAS_CONSTANT * (celsius + 273.15) / FARADAY / z * (co / ci).ln_v()
     }
 }
 

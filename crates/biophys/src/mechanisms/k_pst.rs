@@ -1,8 +1,8 @@
 //! Hay's persistent potassium channel (`K_Pst.mod`, after Korngreen & Sakmann 2000): `g =
 //! gbar·m²h`, its rates read 10 mV above the membrane potential.
 
-use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt};
-use crate::fast_exp::EXP_FLOPS;
+use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt, square};
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `K_Pst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,20 +15,22 @@ impl Kinetics for KPst {
     const RATE_FLOPS: f64 = 26.0 + 4.0 * EXP_FLOPS + POW_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
         // The .mod shifts v by +10 mV and back; the shifted value is what its rates read.
         let v = v + 10.0;
-        inf[0] = 1.0 / (1.0 + (-(v + 1.0) / 12.0).exp());
+        inf[0] = 1.0 / (1.0 + exp(-(v + 1.0) / 12.0));
         tau[0] = if v < -50.0 {
-            (1.25 + 175.03 * (-v * -0.026).exp()) / qt
+            (1.25 + 175.03 * exp(-v * -0.026)) / qt
         } else {
-            (1.25 + 13.0 * (-v * 0.026).exp()) / qt
+            (1.25 + 13.0 * exp(-v * 0.026)) / qt
         };
-        inf[1] = 1.0 / (1.0 + (-(v + 54.0) / -11.0).exp());
-        tau[1] = (360.0 + (1010.0 + 24.0 * (v + 55.0)) * (-((v + 75.0) / 48.0).powf(2.0)).exp()) / qt;
+        inf[1] = 1.0 / (1.0 + exp(-(v + 54.0) / -11.0));
+        tau[1] = (360.0 + (1010.0 + 24.0 * (v + 55.0)) * exp(-square((v + 75.0) / 48.0))) / qt;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0] * g[0] * g[1]
     }

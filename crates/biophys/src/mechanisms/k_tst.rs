@@ -1,8 +1,8 @@
 //! Hay's transient potassium channel (`K_Tst.mod`, after Korngreen & Sakmann 2000): `g =
 //! gbar·m⁴h`, its rates read 10 mV above the membrane potential.
 
-use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt};
-use crate::fast_exp::EXP_FLOPS;
+use super::channel::{Ion, Kinetics, POW_FLOPS, hay_qt, square};
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `K_Tst`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,17 +15,19 @@ impl Kinetics for KTst {
     const RATE_FLOPS: f64 = 23.0 + 4.0 * EXP_FLOPS + 2.0 * POW_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
         let v = v + 10.0;
-        inf[0] = 1.0 / (1.0 + (-(v + 0.0) / 19.0).exp());
-        tau[0] = (0.34 + 0.92 * (-((v + 71.0) / 59.0).powf(2.0)).exp()) / qt;
-        inf[1] = 1.0 / (1.0 + (-(v + 66.0) / -10.0).exp());
-        tau[1] = (8.0 + 49.0 * (-((v + 73.0) / 23.0).powf(2.0)).exp()) / qt;
+        inf[0] = 1.0 / (1.0 + exp(-(v + 0.0) / 19.0));
+        tau[0] = (0.34 + 0.92 * exp(-square((v + 71.0) / 59.0))) / qt;
+        inf[1] = 1.0 / (1.0 + exp(-(v + 66.0) / -10.0));
+        tau[1] = (8.0 + 49.0 * exp(-square((v + 73.0) / 23.0))) / qt;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
-        g[0].powf(4.0) * g[1]
+        square(square(g[0])) * g[1]
     }
 }
 

@@ -2,7 +2,7 @@
 //! gbar·m³h`.
 
 use super::channel::{Ion, Kinetics, hay_qt, sodium_activation};
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `Nap_Et2`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,10 +15,11 @@ impl Kinetics for NapEt2 {
     const RATE_FLOPS: f64 = 48.0 + 6.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
         let mut v = v;
-        inf[0] = 1.0 / (1.0 + ((v - -52.6) / -4.6).exp());
+        inf[0] = 1.0 / (1.0 + exp((v - -52.6) / -4.6));
         let (m_alpha, m_beta) = sodium_activation(&mut v, -38.0);
         tau[0] = 6.0 * (1.0 / (m_alpha + m_beta)) / qt;
         if v == -17.0 {
@@ -27,12 +28,13 @@ impl Kinetics for NapEt2 {
         if v == -64.4 {
             v += 0.0001;
         }
-        inf[1] = 1.0 / (1.0 + ((v - -48.8) / 10.0).exp());
-        let h_alpha = -2.88e-6 * (v + 17.0) / (1.0 - ((v + 17.0) / 4.63).exp());
-        let h_beta = 6.94e-6 * (v + 64.4) / (1.0 - (-(v + 64.4) / 2.63).exp());
+        inf[1] = 1.0 / (1.0 + exp((v - -48.8) / 10.0));
+        let h_alpha = -2.88e-6 * (v + 17.0) / (1.0 - exp((v + 17.0) / 4.63));
+        let h_beta = 6.94e-6 * (v + 64.4) / (1.0 - exp(-(v + 64.4) / 2.63));
         tau[1] = (1.0 / (h_alpha + h_beta)) / qt;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0] * g[0] * g[0] * g[1]
     }

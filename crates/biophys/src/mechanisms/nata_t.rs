@@ -15,6 +15,7 @@ impl Kinetics for NaTaT {
     const RATE_FLOPS: f64 = 44.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let qt = hay_qt();
         let mut v = v;
@@ -26,6 +27,7 @@ impl Kinetics for NaTaT {
         inf[1] = h_alpha / (h_alpha + h_beta);
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0] * g[0] * g[0] * g[1]
     }

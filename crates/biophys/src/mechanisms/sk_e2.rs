@@ -1,7 +1,10 @@
 //! Hay's calcium-activated potassium channel (`SK_E2.mod`, after Köhler et al. 1996): `g =
 //! gbar·z`, `z` following the calcium under the membrane with a time constant of 1 ms.
 
+use host_math::HostFloat;
+
 use super::channel::{Ion, Kinetics, POW_FLOPS};
+use crate::fast_exp::exp;
 
 /// The gate's time constant (ms), the `.mod`'s `zTau`.
 const Z_TAU: f64 = 1.0;
@@ -17,15 +20,18 @@ impl Kinetics for SkE2 {
     const RATE_FLOPS: f64 = 4.0 + POW_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
         let mut ca = cai;
         if ca < 1e-7 {
             ca += 1e-07;
         }
-        inf[0] = 1.0 / (1.0 + (0.00043 / ca).powf(4.8));
+        // pow(b, 4.8) as e^(4.8·ln b): within a few ulp of libm, and vectorisable.
+        inf[0] = 1.0 / (1.0 + exp(4.8 * (0.00043 / ca).ln_v()));
         tau[0] = Z_TAU;
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0]
     }
@@ -42,6 +48,7 @@ mod tests {
         assert!((inf[0] - 0.5).abs() < 1e-15 && tau[0] == 1.0);
         // Below 1e-7 mM the .mod adds 1e-7 before the Hill function.
         SkE2::rates(-70.0, 0.0, &mut inf, &mut tau);
-        assert_eq!(inf[0], 1.0 / (1.0 + (0.00043f64 / 1e-7).powf(4.8)));
+        let want = 1.0 / (1.0 + (0.00043f64 / 1e-7).powf(4.8));
+        assert!((inf[0] - want).abs() <= 1e-14 * want, "{} vs {want}", inf[0]);
     }
 }

@@ -2,7 +2,7 @@
 //! 1992): `g = gbar·m`, no temperature factor.
 
 use super::channel::{Ion, Kinetics};
-use crate::fast_exp::EXP_FLOPS;
+use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// `SKv3_1`: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,11 +15,13 @@ impl Kinetics for Skv31 {
     const RATE_FLOPS: f64 = 8.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
+    #[inline(always)]
     fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
-        inf[0] = 1.0 / (1.0 + ((v - 18.700) / -9.700).exp());
-        tau[0] = 0.2 * 20.000 / (1.0 + ((v - -46.560) / -44.140).exp());
+        inf[0] = 1.0 / (1.0 + exp((v - 18.700) / -9.700));
+        tau[0] = 0.2 * 20.000 / (1.0 + exp((v - -46.560) / -44.140));
     }
 
+    #[inline(always)]
     fn open(g: &[f64]) -> f64 {
         g[0]
     }
