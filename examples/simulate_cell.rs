@@ -189,6 +189,7 @@ fn main() {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| fail(format!("cannot create {}: {e}", dir.display())));
     }
     let mut rates = Vec::new();
+    let input_spikes: usize = rasters.iter().map(|r| r.bits.iter().filter(|&&b| b).count()).sum();
     for ((output, raster), (path, seed)) in outputs.into_iter().zip(rasters).zip(paths.iter().zip(&seeds)) {
         rates.push(output.rate_hz());
         let meta = json!({
@@ -210,6 +211,10 @@ fn main() {
         trial.save(path).unwrap_or_else(|e| fail(e));
     }
     let simulated = ms as f64 / 1000.0 * rates.len() as f64;
+    // The step loop's own count (biophys::Simulator::flops_per_ms), at the inputs' event rate.
+    let events_per_ms = input_spikes as f64 / (ms as f64 * rates.len() as f64);
+    let flops_per_ms = sim.flops_per_ms(events_per_ms);
+    let gflops = flops_per_ms * 1000.0 * simulated / wall / 1e9;
     let mean_rate = rates.iter().sum::<f64>() / rates.len() as f64;
     if cli.json {
         let summary = json!({
@@ -218,6 +223,9 @@ fn main() {
             "simulated_seconds": simulated,
             "wall_seconds": wall,
             "simulated_seconds_per_wall_second": simulated / wall,
+            "flops_per_simulated_ms": flops_per_ms,
+            "gflops_per_second": gflops,
+            "nodes": sim.nodes(),
             "threads": rayon::current_num_threads(),
             "output_rate_hz": rates,
             "mean_output_rate_hz": mean_rate,
@@ -226,7 +234,8 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&summary).expect("JSON"));
     } else {
         println!(
-            "{}: {} trial(s) × {:.1} s simulated in {wall:.2} s ({:.1} simulated s per wall s, {} threads); output {mean_rate:.2} Hz",
+            "{}: {} trial(s) × {:.1} s simulated in {wall:.2} s ({:.2} simulated s per wall s, {} threads; \
+             {flops_per_ms:.2e} FLOPs per simulated ms by the step loop's count, {gflops:.1} GFLOP/s); output {mean_rate:.2} Hz",
             cell.name,
             rates.len(),
             ms as f64 / 1000.0,

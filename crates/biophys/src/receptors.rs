@@ -150,6 +150,7 @@ impl Receptors {
     }
 
     /// Every state decayed by one step (cnexp).
+    #[inline(always)]
     pub fn decay<const K: usize>(&self, a: &mut [f64], b: &mut [f64]) {
         for (j, p) in self.pools.iter().enumerate() {
             for x in &mut a[j * K..(j + 1) * K] {

@@ -372,9 +372,14 @@ impl Simulator {
         by_ms
     }
 
-    /// One backward-Euler step from `t0`: currents at V(t), the Hines solve, V(t + dt), then
-    /// every state advanced at the new voltage.
-    fn step<const K: usize>(&self, s: &mut State<K>, t0: f64) {
+    crate::simd::widest!(
+        /// One backward-Euler step from `t0`: currents at V(t), the Hines solve, V(t + dt), then
+        /// every state advanced at the new voltage.
+        fn step / step_body, step_avx2, step_avx512 <const K: usize>(&self, s: &mut State<K>, t0: f64)
+    );
+
+    #[inline(always)]
+    fn step_body<const K: usize>(&self, s: &mut State<K>, t0: f64) {
         self.passive_currents(s);
         for (channel, state) in self.membrane.channels.iter().zip(&mut s.channels) {
             channel.current::<K>(&s.v, state, &mut s.rhs, &mut s.d);
@@ -392,6 +397,7 @@ impl Simulator {
     }
 
     /// The leak and `C/dt` and axial terms of the diagonal, the leak and axial currents.
+    #[inline(always)]
     fn passive_currents<const K: usize>(&self, s: &mut State<K>) {
         let lane = |i: usize| i * K..(i + 1) * K;
         for i in 0..self.tree.len() {
@@ -419,6 +425,7 @@ impl Simulator {
     }
 
     /// Injected currents active at `t_mid` (the middle of the step, as NEURON evaluates them).
+    #[inline(always)]
     fn clamp_currents<const K: usize>(&self, s: &mut State<K>, t_mid: f64) {
         for (node, c) in &self.clamps {
             if t_mid >= c.delay && t_mid < c.delay + c.duration {

@@ -146,6 +146,7 @@ impl Tree {
 
     /// [`Tree::solve`] for `K` independent systems on the same tree at once (trials of a batch),
     /// stored node-major: entry `(node, lane)` at `node · K + lane`.
+    #[inline(always)]
     pub fn solve_lanes<const K: usize>(&self, d: &mut [f64], rhs: &mut [f64]) {
         let n = self.len();
         let k = K;

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use super::ca_dynamics_e2::CaDynamicsE2;
 use super::channel::{self, Ion, Kinetics};
-use super::ions::{CAI0, CAO0, ECA0, nernst};
+use host_math::HostFloat;
+
+use super::ions::{CAI0, CAO0, ECA0, nernst_factor};
 use super::{
     Context, ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2,
     nata_t::NaTaT, nats2_t::NaTs2T, sk_e2::SkE2, skv3_1::Skv31,
@@ -380,11 +382,15 @@ impl HayChannels {
 
     #[inline(always)]
     fn current_body<const K: usize>(&self, v: &[f64], state: &mut [f64], rhs: &mut [f64], d: &mut [f64]) {
+        // Nernst for calcium as `nrn_nernst` computes it, the factor before the logarithm in
+        // its order of operations; lanes without calcium get its ±1e6 mV.
+        let factor = nernst_factor(self.celsius, 2.0);
         for p in &self.pools {
             let (cai, rest) = state[p.first * K..(p.first + 3) * K].split_at_mut(K);
             let (ica, eca) = rest.split_at_mut(K);
             for k in 0..K {
-                eca[k] = nernst(cai[k], CAO0, 2.0, self.celsius);
+                let e = factor * (CAO0 / cai[k]).ln_v();
+                eca[k] = if cai[k] <= 0.0 { 1e6 } else { e };
                 ica[k] = 0.0;
             }
         }

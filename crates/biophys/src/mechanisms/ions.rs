@@ -27,8 +27,14 @@ pub fn nernst(ci: f64, co: f64, z: f64, celsius: f64) -> f64 {
     } else if co <= 0.0 {
         -1e6
     } else {
-        1000.0 * GAS_CONSTANT * (celsius + 273.15) / FARADAY / z * (co / ci).ln_v()
+        nernst_factor(celsius, z) * (co / ci).ln_v()
     }
+}
+
+/// `RT/zF` in mV, in `nrn_nernst`'s order of operations (`1000·R·T/F/z`).
+#[inline(always)]
+pub fn nernst_factor(celsius: f64, z: f64) -> f64 {
+    1000.0 * GAS_CONSTANT * (celsius + 273.15) / FARADAY / z
 }
 
 #[cfg(test)]

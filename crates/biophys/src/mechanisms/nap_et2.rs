@@ -12,7 +12,7 @@ impl Kinetics for NapEt2 {
     const SUFFIX: &'static str = "Nap_Et2";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
-    const RATE_FLOPS: f64 = 48.0 + 6.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 49.0 + 5.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]

@@ -12,7 +12,7 @@ impl Kinetics for NaTs2T {
     const SUFFIX: &'static str = "NaTs2_t";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
-    const RATE_FLOPS: f64 = 44.0 + 4.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 46.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
