@@ -137,6 +137,7 @@ fn main() {
         hh_table: !cli.exact_rates,
         record: record.clone(),
         clamps: Vec::new(),
+        epsps: Vec::new(),
     };
     let sim = Simulator::new(&cell, &synapses, &config).unwrap_or_else(|e| fail(e));
     let ms = rasters[0].ms;

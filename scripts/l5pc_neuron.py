@@ -18,17 +18,19 @@ SYNAPSE_MODS = ["ProbAMPANMDA2", "ProbUDFsyn2"]
 NEURON9_CONFLICTS = ["double nrn_random_pick(void* r);", "void* nrn_random_arg(int argpos);"]
 
 
-def neuron_with_channels(synapses=False):
-    """NEURON's `h` with the channel mods (and the synapse mods if asked) loaded, fixed step,
-    secondorder 0. Each NEURON version builds into its own folder."""
+def neuron_with_channels(synapses=False, epsp=False):
+    """NEURON's `h` with the channel mods (and the synapse mods, Hay's `epsp` current, if asked)
+    loaded, fixed step, secondorder 0. Each NEURON version builds into its own folder."""
     import neuron
     build = BUILD / f"neuron-{neuron.__version__}"
     build.mkdir(parents=True, exist_ok=True)
-    for name in CHANNEL_MODS + (SYNAPSE_MODS if synapses else []):
+    for name in CHANNEL_MODS + (SYNAPSE_MODS if synapses else []) + (["epsp"] if epsp else []):
         text = (DATA / "mods" / f"{name}.mod").read_text()
         if int(neuron.__version__.split(".")[0]) >= 9:
             text = "\n".join(l for l in text.split("\n") if l.strip() not in NEURON9_CONFLICTS)
-        (build / f"{name}.mod").write_text(text)
+        target = build / f"{name}.mod"
+        if not target.exists() or target.read_text() != text:  # unchanged: make rebuilds nothing
+            target.write_text(text)
     done = subprocess.run([str(Path(sys.executable).parent / "nrnivmodl"), "."], cwd=build,
                           capture_output=True, text=True)
     if done.returncode != 0:

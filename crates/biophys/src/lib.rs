@@ -53,6 +53,6 @@ pub use error::{BiophysError, Result};
 pub use mechanisms::{Mechanism, hh};
 pub use npz::Trial;
 pub use presets::{PRESETS, preset};
-pub use simulate::{CurrentClamp, Output, SimConfig, Simulator};
+pub use simulate::{CurrentClamp, EpspCurrent, Output, SimConfig, Simulator};
 pub use stimulus::{InputConfig, Raster, generate};
 pub use synapse::{Branch, SectionKind, SectionName, Site, SynapseType, Synapses};

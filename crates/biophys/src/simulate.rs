@@ -34,6 +34,43 @@ pub struct CurrentClamp {
     pub amplitude: f64,
 }
 
+/// NEURON's `epsp` point process (`data/l5pc/mods/epsp.mod`, Hay's BAC protocol): an injected
+/// current that rises with `tau0` and decays with `tau1` from `onset`, peaking at `imax` nA,
+/// evaluated at the middle of each step as NEURON evaluates it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpspCurrent {
+    /// Where.
+    pub site: Site,
+    /// Onset, ms.
+    pub onset: f64,
+    /// Rise time constant, ms.
+    pub tau0: f64,
+    /// Decay time constant, ms.
+    pub tau1: f64,
+    /// Peak current, nA (positive depolarises).
+    pub imax: f64,
+}
+
+impl EpspCurrent {
+    /// The injected (depolarising) current at `t`, nA, in the `.mod`'s order of operations:
+    /// `amp·((1 − e^(−(t − onset)/τ0)) − (1 − e^(−(t − onset)/τ1)))` with `amp` scaling the peak
+    /// to `imax`, exponentials of arguments below −100 taken as 0.
+    pub fn at(&self, t: f64) -> f64 {
+        let myexp = |x: f64| if x < -100.0 { 0.0 } else { x.exp() };
+        let (tau0, tau1) = (self.tau0, self.tau1);
+        let tpeak = tau0 * tau1 * (tau0 / tau1).ln() / (tau0 - tau1);
+        let adjust = 1.0 / ((1.0 - myexp(-tpeak / tau0)) - (1.0 - myexp(-tpeak / tau1)));
+        let amp = adjust * self.imax;
+        if t < self.onset {
+            0.0
+        } else {
+            let a0 = 1.0 - myexp(-(t - self.onset) / tau0);
+            let a1 = 1.0 - myexp(-(t - self.onset) / tau1);
+            amp * (a0 - a1)
+        }
+    }
+}
+
 /// Numerics and what to record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimConfig {
@@ -45,6 +82,9 @@ pub struct SimConfig {
     pub record: Vec<Site>,
     /// Injected currents.
     pub clamps: Vec<CurrentClamp>,
+    /// Injected EPSP-like currents (NEURON's `epsp`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epsps: Vec<EpspCurrent>,
 }
 
 impl Default for SimConfig {
@@ -54,6 +94,7 @@ impl Default for SimConfig {
             hh_table: true,
             record: Vec::new(),
             clamps: Vec::new(),
+            epsps: Vec::new(),
         }
     }
 }
@@ -100,6 +141,7 @@ pub struct Simulator {
     synapses: usize,
     record: Vec<usize>,
     clamps: Vec<(usize, CurrentClamp)>,
+    epsps: Vec<(usize, EpspCurrent)>,
 }
 
 /// The `dt` of `config`, checked to divide 1 ms (inputs arrive at whole milliseconds), and the
@@ -174,6 +216,18 @@ impl Simulator {
         let clamps = (config.clamps.iter().enumerate())
             .map(|(i, c)| Ok((node(c.site, &format!("current clamp {i}"))?, *c)))
             .collect::<Result<_>>()?;
+        let epsps = (config.epsps.iter().enumerate())
+            .map(|(i, c)| {
+                if !(c.tau0 > 0.0 && c.tau1 > 0.0 && c.tau0 != c.tau1 && c.onset.is_finite() && c.imax.is_finite()) {
+                    return Err(BiophysError::Inputs(format!(
+                        "epsp {i}: tau0 and tau1 must be different positive times and onset, imax finite, got \
+                         tau0 {}, tau1 {}, onset {}, imax {}",
+                        c.tau0, c.tau1, c.onset, c.imax
+                    )));
+                }
+                Ok((node(c.site, &format!("epsp {i}"))?, *c))
+            })
+            .collect::<Result<_>>()?;
         let context = Context {
             celsius: cell.celsius,
             hh_table: config.hh_table,
@@ -192,6 +246,7 @@ impl Simulator {
             synapses: synapses.len(),
             record,
             clamps,
+            epsps,
         })
     }
 
@@ -427,6 +482,10 @@ impl Simulator {
     /// Injected currents active at `t_mid` (the middle of the step, as NEURON evaluates them).
     #[inline(always)]
     fn clamp_currents<const K: usize>(&self, s: &mut State<K>, t_mid: f64) {
+        for (node, c) in &self.epsps {
+            let i = c.at(t_mid);
+            s.rhs[node * K..(node + 1) * K].iter_mut().for_each(|r| *r += i);
+        }
         for (node, c) in &self.clamps {
             if t_mid >= c.delay && t_mid < c.delay + c.duration {
                 s.rhs[node * K..(node + 1) * K]
