@@ -34,9 +34,10 @@ struct Cli {
     #[arg(long, conflicts_with = "preset")]
     cell: Option<PathBuf>,
     /// A preset cell: bs4 (ball and four sticks, AMPA + NMDA), bs4-ampa, l5pc (Hay's layer-5
-    /// pyramidal cell as NeuronIO simulates it, AMPA + NMDA) or l5pc-ampa.
-    #[arg(long, default_value = "bs4")]
-    preset: String,
+    /// pyramidal cell as NeuronIO simulates it, AMPA + NMDA) or l5pc-ampa. Default: bs4, or with
+    /// --inputs the preset the file's metadata names.
+    #[arg(long)]
+    preset: Option<String>,
     /// Replace the cell's morphology with an SWC reconstruction (mechanisms from the cell).
     #[arg(long)]
     swc: Option<PathBuf>,
@@ -87,7 +88,16 @@ fn main() {
     let cli = Cli::parse();
     let mut cell = match &cli.cell {
         Some(path) => CellConfig::load(path).unwrap_or_else(|e| fail(e)),
-        None => biophys::preset(&cli.preset).unwrap_or_else(|e| fail(e)),
+        None => {
+            // A replayed trial of ours names its preset; anything else defaults to bs4.
+            let named = || -> Option<String> {
+                let t = Trial::load(cli.inputs.as_ref()?).ok()?;
+                let name = t.meta.get("cell")?.as_str()?.to_string();
+                biophys::PRESETS.contains(&name.as_str()).then_some(name)
+            };
+            let name = cli.preset.clone().or_else(named).unwrap_or_else(|| "bs4".into());
+            biophys::preset(&name).unwrap_or_else(|e| fail(e))
+        }
     };
     // A preset is named in each file's metadata; a changed or loaded cell is written out whole.
     let described = cli.cell.is_some() || cli.swc.is_some() || cli.no_nmda;
@@ -103,7 +113,14 @@ fn main() {
     // Inputs: replayed, or generated per trial.
     let (synapses, rasters, seeds): (Synapses, Vec<Raster>, Vec<Option<u64>>) = match &cli.inputs {
         Some(path) => {
-            let t = Trial::load_for(path, &cell).unwrap_or_else(|e| fail(e));
+            let t = Trial::load_for(path, &cell).unwrap_or_else(|e| {
+                let hint = if cli.preset.is_none() && cli.cell.is_none() {
+                    format!(" (the cell was {} by default: name it with --preset or --cell)", cell.name)
+                } else {
+                    String::new()
+                };
+                fail(format!("{e}{hint}"))
+            });
             (t.synapses, vec![t.raster], vec![None])
         }
         None => {
