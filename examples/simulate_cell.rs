@@ -115,7 +115,10 @@ fn main() {
         Some(path) => {
             let t = Trial::load_for(path, &cell).unwrap_or_else(|e| {
                 let hint = if cli.preset.is_none() && cli.cell.is_none() {
-                    format!(" (the cell was {} by default: name it with --preset or --cell)", cell.name)
+                    format!(
+                        " (the cell was {} by default: name it with --preset or --cell)",
+                        cell.name
+                    )
                 } else {
                     String::new()
                 };

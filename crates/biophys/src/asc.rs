@@ -501,16 +501,7 @@ mod tests {
                 let start = rng.random_range(0..bytes.len() - 4000);
                 bytes[start..start + 4000].to_vec()
             };
-            for _ in 0..rng.random_range(1..8) {
-                let i = rng.random_range(0..m.len().max(1));
-                match rng.random_range(0..3) {
-                    0 if !m.is_empty() => {
-                        m.remove(i);
-                    }
-                    1 if !m.is_empty() => m[i] = alphabet[rng.random_range(0..alphabet.len())],
-                    _ => m.insert(i.min(m.len()), alphabet[rng.random_range(0..alphabet.len())]),
-                }
-            }
+            crate::mutation::mutate(&mut m, &mut rng, alphabet, 8);
             match Neurolucida::parse(&String::from_utf8_lossy(&m)) {
                 Ok(n) => {
                     let _ = n.sections();

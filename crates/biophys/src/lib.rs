@@ -36,6 +36,8 @@ pub mod error;
 pub mod fast_exp;
 pub mod l5pc;
 pub mod mechanisms;
+#[cfg(test)]
+mod mutation;
 pub mod neuronio_inputs;
 pub mod npz;
 pub mod presets;

@@ -630,16 +630,7 @@ mod tests {
             } else {
                 bytes.clone()
             };
-            for _ in 0..rng.random_range(1..4) {
-                let i = rng.random_range(0..m.len().max(1));
-                match rng.random_range(0..3) {
-                    0 if !m.is_empty() => {
-                        m.remove(i);
-                    }
-                    1 if !m.is_empty() => m[i] = rng.random(),
-                    _ => m.insert(i.min(m.len()), rng.random()),
-                }
-            }
+            crate::mutation::mutate(&mut m, &mut rng, &[], 4);
             std::fs::write(&path, &m).unwrap();
             match Trial::load(&path) {
                 Ok(_) => ok += 1,

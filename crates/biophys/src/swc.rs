@@ -318,16 +318,7 @@ mod tests {
             } else {
                 bytes.to_vec()
             };
-            for _ in 0..rng.random_range(1..6) {
-                let i = rng.random_range(0..m.len().max(1));
-                match rng.random_range(0..3) {
-                    0 if !m.is_empty() => {
-                        m.remove(i);
-                    }
-                    1 if !m.is_empty() => m[i] = alphabet[rng.random_range(0..alphabet.len())],
-                    _ => m.insert(i.min(m.len()), alphabet[rng.random_range(0..alphabet.len())]),
-                }
-            }
+            crate::mutation::mutate(&mut m, &mut rng, alphabet, 6);
             match parse(&String::from_utf8_lossy(&m), &template) {
                 Ok(cell) => {
                     cell.validate().expect("a parsed cell is valid");

@@ -50,6 +50,15 @@ fn soma_pulse(p: &Value) -> CurrentClamp {
     }
 }
 
+/// The cell without synapses under `config` for the protocol's `tstop`.
+fn run(cell: &biophys::CellConfig, config: &SimConfig, protocol: &Value) -> biophys::Output {
+    let ms = protocol["tstop"].as_u64().unwrap() as usize;
+    Simulator::new(cell, &Synapses::empty(), config)
+        .unwrap()
+        .run(&Raster::zeros(0, ms))
+        .unwrap()
+}
+
 fn assert_spikes_agree(ours: &[f64], theirs: &[f64], tolerance_ms: f64, what: &str) {
     assert_eq!(ours.len(), theirs.len(), "{what}: {ours:?} vs NEURON's {theirs:?}");
     for (a, b) in ours.iter().zip(theirs) {
@@ -68,11 +77,7 @@ fn a_somatic_step_fires_as_in_neuron() {
         clamps: vec![soma_pulse(r)],
         ..SimConfig::default()
     };
-    let ms = r["tstop"].as_u64().unwrap() as usize;
-    let out = Simulator::new(&cell, &Synapses::empty(), &config)
-        .unwrap()
-        .run(&Raster::zeros(0, ms))
-        .unwrap();
+    let out = run(&cell, &config, r);
     let want = series(&r["spike_times_ms"]);
     assert!(want.len() > 5, "the step makes the cell fire repetitively");
     assert_spikes_agree(&out.spike_times_ms, &want, 1e-3, "step");
@@ -98,11 +103,7 @@ fn bac_firing_follows_neuron() {
         record: vec![distal, proximal],
         ..SimConfig::default()
     };
-    let ms = r["tstop"].as_u64().unwrap() as usize;
-    let out = Simulator::new(&cell, &Synapses::empty(), &config)
-        .unwrap()
-        .run(&Raster::zeros(0, ms))
-        .unwrap();
+    let out = run(&cell, &config, r);
     let want = series(&r["spike_times_ms"]);
     assert!(want.len() >= 2, "BAC firing is a burst: {want:?}");
     assert_spikes_agree(&out.spike_times_ms, &want, 1e-3, "BAC");
