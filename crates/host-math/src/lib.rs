@@ -77,7 +77,11 @@ impl HostFloat for f64 {
             1.0 / 6_227_020_800.0,
         ];
         let x = self.clamp(-700.0, 700.0);
-        let k = (x * std::f64::consts::LOG2_E + MAGIC) - MAGIC;
+        // `t` holds k = round(x·log2 e) in its low bits, so 2^k is an integer add and a shift
+        // (the same bits as building it from k in floating point, off the busy add port).
+        let t = x * std::f64::consts::LOG2_E + MAGIC;
+        let k = t - MAGIC;
+        let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
         let r = (x - k * LN2_HI) - k * LN2_LO;
         let r2 = r * r;
         let r4 = r2 * r2;
@@ -86,7 +90,6 @@ impl HostFloat for f64 {
         let low = (pair(0) + pair(2) * r2) + (pair(4) + pair(6) * r2) * r4;
         let high = (pair(8) + pair(10) * r2) + pair(12) * r4;
         let p = low + high * r8;
-        let scale = f64::from_bits(((k + 1023.0 + MAGIC).to_bits() & 0x7ff) << 52);
         p * scale
     }
 

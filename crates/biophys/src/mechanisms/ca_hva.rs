@@ -12,11 +12,11 @@ impl Kinetics for CaHva {
     const SUFFIX: &'static str = "Ca_HVA";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Ca;
-    const RATE_FLOPS: f64 = 26.0 + 4.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 24.0 + 4.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let mut v = v;
         if v == -27.0 {
             v += 0.0001;
@@ -24,11 +24,11 @@ impl Kinetics for CaHva {
         let m_alpha = (0.055 * (-27.0 - v)) / (exp((-27.0 - v) / 3.8) - 1.0);
         let m_beta = 0.94 * exp((-75.0 - v) / 17.0);
         inf[0] = m_alpha / (m_alpha + m_beta);
-        tau[0] = 1.0 / (m_alpha + m_beta);
+        rate[0] = m_alpha + m_beta;
         let h_alpha = 0.000457 * exp((-13.0 - v) / 50.0);
         let h_beta = 0.0065 / (exp((-v - 15.0) / 28.0) + 1.0);
         inf[1] = h_alpha / (h_alpha + h_beta);
-        tau[1] = 1.0 / (h_alpha + h_beta);
+        rate[1] = h_alpha + h_beta;
     }
 
     #[inline(always)]

@@ -16,13 +16,13 @@ impl Kinetics for CaLvast {
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         let v = v + 10.0;
         inf[0] = 1.0000 / (1.0 + exp((v - -30.000) / -6.0));
-        tau[0] = (5.0000 + 20.0000 / (1.0 + exp((v - -25.000) / 5.0))) / qt;
+        rate[0] = qt / (5.0000 + 20.0000 / (1.0 + exp((v - -25.000) / 5.0)));
         inf[1] = 1.0000 / (1.0 + exp((v - -80.000) / 6.4));
-        tau[1] = (20.0000 + 50.0000 / (1.0 + exp((v - -40.000) / 7.0))) / qt;
+        rate[1] = qt / (20.0000 + 50.0000 / (1.0 + exp((v - -40.000) / 7.0)));
     }
 
     #[inline(always)]

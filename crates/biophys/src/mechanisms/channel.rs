@@ -3,9 +3,11 @@
 //! the calcium under the membrane), a conductance `gbar · Π gateᵖ` through one ion's reversal,
 //! and NEURON's `cnexp` update. Each channel is a file that implements [`Kinetics`]; the rates
 //! are written in the `.mod`'s own order of operations, so that they agree with NEURON's to
-//! rounding (tested against NEURON 9 under voltage clamp in each file).
+//! rounding (tested against NEURON 9 under voltage clamp in each file), with two departures
+//! that change only rounding and save the step's most expensive operations: `exp` and `ln` are
+//! the vectorisable ones (2 ulp), and each gate's time constant is given as its rate `1/τ`,
+//! formed without the divisions (`(α + β)·qt` where the `.mod` writes `(1/(α + β))/qt`).
 
-use super::cnexp;
 use crate::fast_exp::{EXP_FLOPS, exp};
 
 /// FLOPs of one `pow` (a logarithm and an `exp`).
@@ -32,9 +34,9 @@ pub trait Kinetics {
     const GATES: &'static [&'static str];
     /// The ion its current flows through.
     const ION: Ion;
-    /// Steady state and time constant (ms) of each gate at membrane potential `v` (mV), with the
-    /// calcium concentration under the membrane `cai` (mM), which only `SK_E2` reads.
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]);
+    /// Steady state and rate `1/τ` (per ms) of each gate at membrane potential `v` (mV), with
+    /// the calcium concentration under the membrane `cai` (mM), which only `SK_E2` reads.
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]);
     /// The open fraction `g / gbar` of the gates' values.
     fn open(gates: &[f64]) -> f64;
     /// FLOPs of one [`Kinetics::rates`] call, counted from its formulas (`+ − × ÷` and
@@ -59,43 +61,43 @@ pub fn square(x: f64) -> f64 {
     x * x
 }
 
-/// The activation rates (α, β per ms) Hay's sodium channels share (after Colbert & Pan 2002),
-/// half-way at `theta` mV: `0.182·(v − θ)/(1 − e^(−(v − θ)/6))` and `0.124·(θ − v)/(1 −
-/// e^(−(θ − v)/6))`. At `v == theta` the `.mod` moves `v` by 1e-4 mV, and the moved `v` is what
-/// the rates after it read: so does this. The two exponentials are each other's reciprocal:
-/// one `exp` and a division (equal but for rounding; an `exp` costs more than a division).
+/// The activation gate Hay's sodium channels share (after Colbert & Pan 2002), half-way at
+/// `theta` mV, as `(α + β, α/(α + β))` from the `.mod`'s `α = 0.182·(v − θ)/(1 − e^(−(v − θ)/6))`
+/// and `β = 0.124·(θ − v)/(1 − e^(−(θ − v)/6))`. At `v == theta` the `.mod` moves `v` by 1e-4 mV,
+/// and the moved `v` is what the rates after it read: so does this. With `E = e^(−(v − θ)/6)`,
+/// `β = 0.124·(v − θ)·E/(1 − E)`, so `α + β = (v − θ)·(0.182 + 0.124·E)/(1 − E)` and
+/// `α/(α + β) = 0.182/(0.182 + 0.124·E)`: one `exp` and two divisions where the `.mod` takes two
+/// and four (equal but for rounding; these are the step's most expensive operations).
 #[inline(always)]
 pub fn sodium_activation(v: &mut f64, theta: f64) -> (f64, f64) {
     if *v == theta {
         *v += 0.0001;
     }
-    let v = *v;
-    let e = exp(-(v - theta) / 6.0);
-    let alpha = (0.182 * (v - theta)) / (1.0 - e);
-    let beta = (0.124 * (-v + theta)) / (1.0 - 1.0 / e);
-    (alpha, beta)
+    let d = *v - theta;
+    let e = exp(-d / 6.0);
+    let weighted = 0.182 + 0.124 * e;
+    (d * weighted / (1.0 - e), 0.182 / weighted)
 }
 
-/// The inactivation rates of the same channels, half-way at `theta` mV: `−0.015·(v − θ)/(1 −
-/// e^((v − θ)/6))` and `−0.015·(θ − v)/(1 − e^((θ − v)/6))`, with the same guard and the same
-/// one `exp`.
+/// The inactivation gate of the same channels, half-way at `theta` mV, as `(α + β, α/(α + β))`
+/// from `α = −0.015·(v − θ)/(1 − e^((v − θ)/6))` and `β = −0.015·(θ − v)/(1 − e^((θ − v)/6))`,
+/// with the same guard: with `E = e^((v − θ)/6)`, `α + β = −0.015·(v − θ)·(1 + E)/(1 − E)` and
+/// `α/(α + β) = 1/(1 + E)`.
 #[inline(always)]
 pub fn sodium_inactivation(v: &mut f64, theta: f64) -> (f64, f64) {
     if *v == theta {
         *v += 0.0001;
     }
-    let v = *v;
-    let e = exp((v - theta) / 6.0);
-    let alpha = (-0.015 * (v - theta)) / (1.0 - e);
-    let beta = (-0.015 * (-v + theta)) / (1.0 - 1.0 / e);
-    (alpha, beta)
+    let d = *v - theta;
+    let e = exp(d / 6.0);
+    (-0.015 * d * (1.0 + e) / (1.0 - e), 1.0 / (1.0 + e))
 }
 
 /// Every gate at its steady state (the `.mod`'s `INITIAL`).
 pub fn steady_state<C: Kinetics>(v: f64, cai: f64) -> Vec<f64> {
     let n = C::GATES.len();
-    let (mut inf, mut tau) = (vec![0.0; n], vec![0.0; n]);
-    C::rates(v, cai, &mut inf, &mut tau);
+    let (mut inf, mut rate) = (vec![0.0; n], vec![0.0; n]);
+    C::rates(v, cai, &mut inf, &mut rate);
     inf
 }
 
@@ -103,11 +105,18 @@ pub fn steady_state<C: Kinetics>(v: f64, cai: f64) -> Vec<f64> {
 /// voltage solve.
 pub fn advance<C: Kinetics>(gates: &mut [f64], v: f64, cai: f64, dt: f64) {
     let n = C::GATES.len();
-    let (mut inf, mut tau) = ([0.0; 4], [0.0; 4]);
-    C::rates(v, cai, &mut inf[..n], &mut tau[..n]);
-    for ((g, &i), &t) in gates.iter_mut().zip(&inf).zip(&tau) {
-        *g = cnexp(*g, i, t, dt);
+    let (mut inf, mut rate) = ([0.0; 4], [0.0; 4]);
+    C::rates(v, cai, &mut inf[..n], &mut rate[..n]);
+    for ((g, &i), &r) in gates.iter_mut().zip(&inf).zip(&rate) {
+        *g = cnexp(*g, i, r, dt);
     }
+}
+
+/// NEURON's `cnexp` for `x' = (x∞ − x)/τ`, `x + (1 − e^(dt·(−1/τ)))·(−(x∞/τ)/(−1/τ) − x)`, given
+/// the rate `1/τ` and with `x∞` for `−(x∞/τ)/(−1/τ)` (equal but for rounding).
+#[inline(always)]
+pub fn cnexp(x: f64, inf: f64, rate: f64, dt: f64) -> f64 {
+    x + (1.0 - exp(dt * -rate)) * (inf - x)
 }
 
 /// The current density (mA/cm²) at `v` through a density `gbar` (S/cm²) and reversal `e` (mV).
@@ -162,18 +171,18 @@ pub(crate) mod neuron_reference {
     pub fn assert_guards_hold<C: Kinetics>(at: &[f64]) {
         let n = C::GATES.len();
         for &v in at {
-            let (mut inf, mut tau) = (vec![0.0; n], vec![0.0; n]);
-            C::rates(v, 5e-5, &mut inf, &mut tau);
-            let (mut near, mut near_tau) = (vec![0.0; n], vec![0.0; n]);
-            C::rates(v + 1e-3, 5e-5, &mut near, &mut near_tau);
+            let (mut inf, mut rate) = (vec![0.0; n], vec![0.0; n]);
+            C::rates(v, 5e-5, &mut inf, &mut rate);
+            let (mut near, mut near_rate) = (vec![0.0; n], vec![0.0; n]);
+            C::rates(v + 1e-3, 5e-5, &mut near, &mut near_rate);
             for g in 0..n {
                 assert!(
-                    inf[g].is_finite() && tau[g].is_finite() && tau[g] > 0.0,
+                    inf[g].is_finite() && rate[g].is_finite() && rate[g] > 0.0,
                     "{} at {v}",
                     C::SUFFIX
                 );
                 assert!(
-                    (inf[g] - near[g]).abs() < 1e-3 && (tau[g] - near_tau[g]).abs() < 1e-2 * tau[g],
+                    (inf[g] - near[g]).abs() < 1e-3 && (rate[g] - near_rate[g]).abs() < 1e-2 * rate[g],
                     "{} at {v}: gate {g} jumps",
                     C::SUFFIX
                 );

@@ -19,7 +19,7 @@ use super::{
     nata_t::NaTaT, nats2_t::NaTs2T, sk_e2::SkE2, skv3_1::Skv31,
 };
 use crate::error::{Result, finite, non_negative};
-use crate::fast_exp::{EXP_FLOPS, exp};
+use crate::fast_exp::EXP_FLOPS;
 
 /// One of Hay's channels, by its NEURON name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,11 +178,11 @@ impl HayChannel {
         for_channel!(self, ion::<_, K1>())
     }
 
-    /// FLOPs of one site per step: the rates, a `cnexp` per gate (9 + an `exp`), the current
+    /// FLOPs of one site per step: the rates, a `cnexp` per gate (6 + an `exp`), the current
     /// (4 + a multiply per gate).
     fn flops(self) -> f64 {
         fn f<C: Kinetics, const K: usize>() -> f64 {
-            C::RATE_FLOPS + C::GATES.len() as f64 * (9.0 + EXP_FLOPS + 1.0) + 4.0
+            C::RATE_FLOPS + C::GATES.len() as f64 * (6.0 + EXP_FLOPS + 1.0) + 4.0
         }
         for_channel!(self, f::<_, K1>())
     }
@@ -489,28 +489,20 @@ fn channel_advance<C: Kinetics, const K: usize>(sites: &[Site], v: &[f64], state
             None => [CAI0; K],
         };
         let vk = lanes::<K>(v, s.node);
-        let (mut inf, mut tau) = ([[0.0; K]; 4], [[0.0; K]; 4]);
+        let (mut inf, mut rate) = ([[0.0; K]; 4], [[0.0; K]; 4]);
         for k in 0..K {
-            let (mut i, mut t) = ([0.0; 4], [0.0; 4]);
-            C::rates(vk[k], cai[k], &mut i, &mut t);
+            let (mut i, mut r) = ([0.0; 4], [0.0; 4]);
+            C::rates(vk[k], cai[k], &mut i, &mut r);
             for g in 0..4 {
                 inf[g][k] = i[g];
-                tau[g][k] = t[g];
+                rate[g][k] = r[g];
             }
         }
         for g in 0..n {
             let x = &mut state[(s.first + g) * K..(s.first + g + 1) * K];
             for k in 0..K {
-                x[k] = cnexp(x[k], inf[g][k], tau[g][k], dt);
+                x[k] = channel::cnexp(x[k], inf[g][k], rate[g][k], dt);
             }
         }
     }
-}
-
-/// NEURON's `cnexp` for `x' = (x∞ − x)/τ`: `x + (1 − e^(dt·(−1/τ)))·(−(x∞/τ)/(−1/τ) − x)`,
-/// with the vectorisable `exp` and `x∞` for `−(x∞/τ)/(−1/τ)` (equal but for rounding; two
-/// divisions fewer per gate, where divisions bound the step's time).
-#[inline(always)]
-fn cnexp(x: f64, inf: f64, tau: f64, dt: f64) -> f64 {
-    x + (1.0 - exp(dt * (-1.0 / tau))) * (inf - x)
 }

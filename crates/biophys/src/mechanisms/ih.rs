@@ -18,11 +18,11 @@ impl Kinetics for Ih {
     const SUFFIX: &'static str = "Ih";
     const GATES: &'static [&'static str] = &["m"];
     const ION: Ion = Ion::NonSpecific(EHCN);
-    const RATE_FLOPS: f64 = 19.0 + 2.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 18.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let mut v = v;
         if v == VHALF {
             v += 0.0001;
@@ -30,7 +30,7 @@ impl Kinetics for Ih {
         let m_alpha = 0.001 * 6.43 * (v - (VHALF + VSHIFT)) / (exp((v - (VHALF + VSHIFT)) / 11.9) - 1.0);
         let m_beta = 0.001 * 193.0 * exp((v - VSHIFT) / 33.1);
         inf[0] = m_alpha / (m_alpha + m_beta);
-        tau[0] = 1.0 / (m_alpha + m_beta);
+        rate[0] = m_alpha + m_beta;
     }
 
     #[inline(always)]

@@ -11,18 +11,18 @@ impl Kinetics for Im {
     const SUFFIX: &'static str = "Im";
     const GATES: &'static [&'static str] = &["m"];
     const ION: Ion = Ion::K;
-    const RATE_FLOPS: f64 = 17.0 + EXP_FLOPS;
+    const RATE_FLOPS: f64 = 16.0 + EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         // exp(−x) as 1/exp(x): one `exp` for both rates.
         let e = exp(2.5 * 0.04 * (v - -35.0));
         let m_alpha = 3.3e-3 * e;
         let m_beta = 3.3e-3 * (1.0 / e);
         inf[0] = m_alpha / (m_alpha + m_beta);
-        tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
+        rate[0] = (m_alpha + m_beta) * qt;
     }
 
     #[inline(always)]

@@ -16,18 +16,18 @@ impl Kinetics for KPst {
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         // The .mod shifts v by +10 mV and back; the shifted value is what its rates read.
         let v = v + 10.0;
         inf[0] = 1.0 / (1.0 + exp(-(v + 1.0) / 12.0));
-        tau[0] = if v < -50.0 {
-            (1.25 + 175.03 * exp(-v * -0.026)) / qt
+        rate[0] = if v < -50.0 {
+            qt / (1.25 + 175.03 * exp(-v * -0.026))
         } else {
-            (1.25 + 13.0 * exp(-v * 0.026)) / qt
+            qt / (1.25 + 13.0 * exp(-v * 0.026))
         };
         inf[1] = 1.0 / (1.0 + exp(-(v + 54.0) / -11.0));
-        tau[1] = (360.0 + (1010.0 + 24.0 * (v + 55.0)) * exp(-square((v + 75.0) / 48.0))) / qt;
+        rate[1] = qt / (360.0 + (1010.0 + 24.0 * (v + 55.0)) * exp(-square((v + 75.0) / 48.0)));
     }
 
     #[inline(always)]

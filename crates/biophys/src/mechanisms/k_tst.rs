@@ -16,13 +16,13 @@ impl Kinetics for KTst {
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         let v = v + 10.0;
         inf[0] = 1.0 / (1.0 + exp(-(v + 0.0) / 19.0));
-        tau[0] = (0.34 + 0.92 * exp(-square((v + 71.0) / 59.0))) / qt;
+        rate[0] = qt / (0.34 + 0.92 * exp(-square((v + 71.0) / 59.0)));
         inf[1] = 1.0 / (1.0 + exp(-(v + 66.0) / -10.0));
-        tau[1] = (8.0 + 49.0 * exp(-square((v + 73.0) / 23.0))) / qt;
+        rate[1] = qt / (8.0 + 49.0 * exp(-square((v + 73.0) / 23.0)));
     }
 
     #[inline(always)]

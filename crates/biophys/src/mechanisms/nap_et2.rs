@@ -12,16 +12,16 @@ impl Kinetics for NapEt2 {
     const SUFFIX: &'static str = "Nap_Et2";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
-    const RATE_FLOPS: f64 = 49.0 + 5.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 43.0 + 5.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         let mut v = v;
         inf[0] = 1.0 / (1.0 + exp((v - -52.6) / -4.6));
-        let (m_alpha, m_beta) = sodium_activation(&mut v, -38.0);
-        tau[0] = 6.0 * (1.0 / (m_alpha + m_beta)) / qt;
+        let (m_sum, _) = sodium_activation(&mut v, -38.0);
+        rate[0] = m_sum * qt / 6.0;
         if v == -17.0 {
             v += 0.0001;
         }
@@ -31,7 +31,7 @@ impl Kinetics for NapEt2 {
         inf[1] = 1.0 / (1.0 + exp((v - -48.8) / 10.0));
         let h_alpha = -2.88e-6 * (v + 17.0) / (1.0 - exp((v + 17.0) / 4.63));
         let h_beta = 6.94e-6 * (v + 64.4) / (1.0 - exp(-(v + 64.4) / 2.63));
-        tau[1] = (1.0 / (h_alpha + h_beta)) / qt;
+        rate[1] = (h_alpha + h_beta) * qt;
     }
 
     #[inline(always)]

@@ -12,19 +12,19 @@ impl Kinetics for NaTaT {
     const SUFFIX: &'static str = "NaTa_t";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
-    const RATE_FLOPS: f64 = 46.0 + 2.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 22.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         let mut v = v;
-        let (m_alpha, m_beta) = sodium_activation(&mut v, -38.0);
-        tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
-        inf[0] = m_alpha / (m_alpha + m_beta);
-        let (h_alpha, h_beta) = sodium_inactivation(&mut v, -66.0);
-        tau[1] = (1.0 / (h_alpha + h_beta)) / qt;
-        inf[1] = h_alpha / (h_alpha + h_beta);
+        let (m_sum, m_inf) = sodium_activation(&mut v, -38.0);
+        rate[0] = m_sum * qt;
+        inf[0] = m_inf;
+        let (h_sum, h_inf) = sodium_inactivation(&mut v, -66.0);
+        rate[1] = h_sum * qt;
+        inf[1] = h_inf;
     }
 
     #[inline(always)]

@@ -12,19 +12,19 @@ impl Kinetics for NaTs2T {
     const SUFFIX: &'static str = "NaTs2_t";
     const GATES: &'static [&'static str] = &["m", "h"];
     const ION: Ion = Ion::Na;
-    const RATE_FLOPS: f64 = 46.0 + 2.0 * EXP_FLOPS;
+    const RATE_FLOPS: f64 = 22.0 + 2.0 * EXP_FLOPS;
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let qt = hay_qt();
         let mut v = v;
-        let (m_alpha, m_beta) = sodium_activation(&mut v, -32.0);
-        inf[0] = m_alpha / (m_alpha + m_beta);
-        tau[0] = (1.0 / (m_alpha + m_beta)) / qt;
-        let (h_alpha, h_beta) = sodium_inactivation(&mut v, -60.0);
-        inf[1] = h_alpha / (h_alpha + h_beta);
-        tau[1] = (1.0 / (h_alpha + h_beta)) / qt;
+        let (m_sum, m_inf) = sodium_activation(&mut v, -32.0);
+        inf[0] = m_inf;
+        rate[0] = m_sum * qt;
+        let (h_sum, h_inf) = sodium_inactivation(&mut v, -60.0);
+        inf[1] = h_inf;
+        rate[1] = h_sum * qt;
     }
 
     #[inline(always)]

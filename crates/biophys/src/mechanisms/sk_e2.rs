@@ -21,14 +21,14 @@ impl Kinetics for SkE2 {
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         let mut ca = cai;
         if ca < 1e-7 {
             ca += 1e-07;
         }
         // pow(b, 4.8) as e^(4.8·ln b): within a few ulp of libm, and vectorisable.
         inf[0] = 1.0 / (1.0 + exp(4.8 * (0.00043 / ca).ln_v()));
-        tau[0] = Z_TAU;
+        rate[0] = 1.0 / Z_TAU;
     }
 
     #[inline(always)]
@@ -43,11 +43,11 @@ mod tests {
 
     #[test]
     fn half_open_at_0_43_micromolar_and_clamped_below_0_1_nanomolar() {
-        let (mut inf, mut tau) = ([0.0], [0.0]);
-        SkE2::rates(-70.0, 0.00043, &mut inf, &mut tau);
-        assert!((inf[0] - 0.5).abs() < 1e-15 && tau[0] == 1.0);
+        let (mut inf, mut rate) = ([0.0], [0.0]);
+        SkE2::rates(-70.0, 0.00043, &mut inf, &mut rate);
+        assert!((inf[0] - 0.5).abs() < 1e-15 && rate[0] == 1.0);
         // Below 1e-7 mM the .mod adds 1e-7 before the Hill function.
-        SkE2::rates(-70.0, 0.0, &mut inf, &mut tau);
+        SkE2::rates(-70.0, 0.0, &mut inf, &mut rate);
         let want = 1.0 / (1.0 + (0.00043f64 / 1e-7).powf(4.8));
         assert!((inf[0] - want).abs() <= 1e-14 * want, "{} vs {want}", inf[0]);
     }

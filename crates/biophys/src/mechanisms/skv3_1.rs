@@ -16,9 +16,9 @@ impl Kinetics for Skv31 {
 
     #[allow(unused_variables)]
     #[inline(always)]
-    fn rates(v: f64, cai: f64, inf: &mut [f64], tau: &mut [f64]) {
+    fn rates(v: f64, cai: f64, inf: &mut [f64], rate: &mut [f64]) {
         inf[0] = 1.0 / (1.0 + exp((v - 18.700) / -9.700));
-        tau[0] = 0.2 * 20.000 / (1.0 + exp((v - -46.560) / -44.140));
+        rate[0] = (1.0 + exp((v - -46.560) / -44.140)) / (0.2 * 20.000);
     }
 
     #[inline(always)]
