@@ -141,10 +141,14 @@ impl Receptors {
                     }
                 }
             }
-            let node = p.node * K;
+            let lane = p.node * K..(p.node + 1) * K;
+            let r: &mut [f64; K] = (&mut rhs[lane.clone()]).try_into().expect("K lanes");
             for k in 0..K {
-                rhs[node + k] -= i[k];
-                d[node + k] += di[k];
+                r[k] -= i[k];
+            }
+            let dd: &mut [f64; K] = (&mut d[lane]).try_into().expect("K lanes");
+            for k in 0..K {
+                dd[k] += di[k];
             }
         }
     }

@@ -167,9 +167,12 @@ impl Tree {
         for i in 1..n {
             let (p, g) = (self.parent[i], self.g_axial[i]);
             let (r_lo, r_hi) = rhs.split_at_mut(i * k);
-            let rp = &r_lo[p * k..(p + 1) * k];
-            for ((ri, di), rp) in r_hi[..k].iter_mut().zip(&d[i * k..(i + 1) * k]).zip(rp) {
-                *ri = (*ri + g * rp) / di;
+            // Whole lanes as arrays: one bounds check each, and the lane loop vectorises.
+            let rp: [f64; K] = r_lo[p * k..(p + 1) * k].try_into().expect("K lanes");
+            let di: [f64; K] = d[i * k..(i + 1) * k].try_into().expect("K lanes");
+            let ri: &mut [f64; K] = (&mut r_hi[..k]).try_into().expect("K lanes");
+            for l in 0..K {
+                ri[l] = (ri[l] + g * rp[l]) / di[l];
             }
         }
     }

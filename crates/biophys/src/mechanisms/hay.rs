@@ -463,12 +463,12 @@ fn channel_current<C: Kinetics, const K: usize>(
             g[k] = s.gbar * C::open(&open[..n]);
             i[k] = g[k] * (vk[k] - erev[k]);
         }
-        let (r, dd) = (
-            &mut rhs[s.node * K..(s.node + 1) * K],
-            &mut d[s.node * K..(s.node + 1) * K],
-        );
+        let r: &mut [f64; K] = (&mut rhs[s.node * K..(s.node + 1) * K]).try_into().expect("K lanes");
         for k in 0..K {
             r[k] -= i[k] * s.per_area;
+        }
+        let dd: &mut [f64; K] = (&mut d[s.node * K..(s.node + 1) * K]).try_into().expect("K lanes");
+        for k in 0..K {
             dd[k] += g[k] * s.per_area;
         }
         if let Some(p) = calcium_pool {
