@@ -124,7 +124,9 @@ impl Receptor {
         Self::exp2("gaba_a", 0.2, 8.0, -80.0, weight)
     }
 
-    fn exp2(name: &str, tau1: f64, tau2: f64, e: f64, weight: f64) -> Self {
+    /// A voltage-independent double-exponential receptor: rise `tau1`, decay `tau2` (ms),
+    /// reversal `e` (mV), peak conductance `weight` (µS).
+    pub fn exp2(name: &str, tau1: f64, tau2: f64, e: f64, weight: f64) -> Self {
         Self {
             name: name.into(),
             tau1,

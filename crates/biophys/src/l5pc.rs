@@ -30,37 +30,26 @@ pub fn template_nseg(length: f64) -> usize {
 /// the `.mod`'s block `1 / (1 + exp(−0.08·v)·[Mg]/3.57)` at 1 mM), both 0.4 nS, reversal 0 mV.
 pub fn ampa_nmda() -> Vec<Receptor> {
     vec![
-        receptor("ampa", 0.3, 3.0, 0.0, 0.0004),
+        Receptor::exp2("ampa", 0.3, 3.0, 0.0, 0.0004),
         Receptor {
             mg_block: Some(MgBlock {
                 mg: 1.0,
                 k: 3.57,
                 gamma: 0.08,
             }),
-            ..receptor("nmda", 2.0, 70.0, 0.0, 0.0004)
+            ..Receptor::exp2("nmda", 2.0, 70.0, 0.0, 0.0004)
         },
     ]
 }
 
 /// The script's AMPA-only excitatory synapse, `ProbUDFsyn2` with τ 0.3/3 ms, 0.4 nS, 0 mV.
 pub fn ampa() -> Vec<Receptor> {
-    vec![receptor("ampa", 0.3, 3.0, 0.0, 0.0004)]
+    vec![Receptor::exp2("ampa", 0.3, 3.0, 0.0, 0.0004)]
 }
 
 /// The script's inhibitory synapse, `ProbUDFsyn2` as GABA_A: τ 0.2/8 ms, 1 nS, −80 mV.
 pub fn gaba_a() -> Vec<Receptor> {
-    vec![receptor("gaba_a", 0.2, 8.0, -80.0, 0.001)]
-}
-
-fn receptor(name: &str, tau1: f64, tau2: f64, e: f64, weight: f64) -> Receptor {
-    Receptor {
-        name: name.into(),
-        tau1,
-        tau2,
-        e,
-        weight,
-        mg_block: None,
-    }
+    vec![Receptor::exp2("gaba_a", 0.2, 8.0, -80.0, 0.001)]
 }
 
 /// NeuronIO's cell (`l5pc`): AMPA + NMDA excitation, the NMDA input ranges.

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cell::{CellConfig, Release};
-use crate::error::{BiophysError, Result};
+use crate::error::{BiophysError, Result, finite, positive};
 pub use crate::fast_exp::EXP_FLOPS;
 use crate::mechanisms::{Context, Mechanism, Membrane};
 use crate::receptors::Receptors;
@@ -52,6 +52,25 @@ pub struct EpspCurrent {
 }
 
 impl EpspCurrent {
+    /// Checks different positive time constants and a finite onset and peak; errors name
+    /// `what` (`epsp 0`).
+    pub fn validate(&self, what: &str) -> Result<()> {
+        let w = || what.to_string();
+        positive(w, "tau0", self.tau0)?;
+        positive(w, "tau1", self.tau1)?;
+        finite(w, "onset", self.onset)?;
+        finite(w, "imax", self.imax)?;
+        if self.tau0 == self.tau1 {
+            return Err(BiophysError::Invalid {
+                what: w(),
+                field: "tau1",
+                expected: "a decay time different from tau0 (the peak normalisation divides by their difference)",
+                value: self.tau1,
+            });
+        }
+        Ok(())
+    }
+
     /// The injected (depolarising) current at `t`, nA, in the `.mod`'s order of operations:
     /// `amp·((1 − e^(−(t − onset)/τ0)) − (1 − e^(−(t − onset)/τ1)))` with `amp` scaling the peak
     /// to `imax`, exponentials of arguments below −100 taken as 0.
@@ -218,14 +237,9 @@ impl Simulator {
             .collect::<Result<_>>()?;
         let epsps = (config.epsps.iter().enumerate())
             .map(|(i, c)| {
-                if !(c.tau0 > 0.0 && c.tau1 > 0.0 && c.tau0 != c.tau1 && c.onset.is_finite() && c.imax.is_finite()) {
-                    return Err(BiophysError::Inputs(format!(
-                        "epsp {i}: tau0 and tau1 must be different positive times and onset, imax finite, got \
-                         tau0 {}, tau1 {}, onset {}, imax {}",
-                        c.tau0, c.tau1, c.onset, c.imax
-                    )));
-                }
-                Ok((node(c.site, &format!("epsp {i}"))?, *c))
+                let what = format!("epsp {i}");
+                c.validate(&what)?;
+                Ok((node(c.site, &what)?, *c))
             })
             .collect::<Result<_>>()?;
         let context = Context {

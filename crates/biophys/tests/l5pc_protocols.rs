@@ -137,4 +137,20 @@ fn the_epsp_current_peaks_at_imax() {
     assert!(c.at(10.0 + tpeak - 0.01) < 0.5 && c.at(10.0 + tpeak + 0.01) < 0.5);
     assert_eq!(c.at(9.99), 0.0);
     assert!(c.at(1e6).abs() < 1e-12, "decayed");
+    // Bad settings are errors naming the current and the field, at construction.
+    let cell = l5pc::body().unwrap();
+    for (bad, field) in [
+        (EpspCurrent { tau1: 0.5, ..c }, "tau1"),
+        (EpspCurrent { tau0: -1.0, ..c }, "tau0"),
+        (EpspCurrent { imax: f64::NAN, ..c }, "imax"),
+    ] {
+        let config = SimConfig {
+            epsps: vec![c, bad],
+            ..SimConfig::default()
+        };
+        let e = Simulator::new(&cell, &Synapses::empty(), &config)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("epsp 1") && e.contains(field), "{e}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Inner loops for CPU kernels, written so that the compiler vectorises them: `neuron-nn`'s
 //! fused ops (the dendrite loop, the spikes, the memory recurrence) and `biophys`'s step loops
-//! share them. `exp`, `sigmoid` and `softplus` are plain arithmetic (libm's are a call per
+//! share them. `exp`, `ln`, `sigmoid` and `softplus` are plain arithmetic (libm's are a call per
 //! element, which keeps a loop scalar); `axpy` is independent per element, and `dot` keeps 32
 //! partial sums (a single running sum is a dependency chain that float rules keep scalar).
 //!
