@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use crate::cell::{CellConfig, MgBlock};
 use crate::error::Result;
 use crate::fast_exp::{EXP_FLOPS, exp};
+use crate::simd::{lanes, lanes_mut};
 use crate::synapse::{Site, SynapseType, Synapses};
 
 /// A magnesium block as the step needs it: `[Mg]/k`, `γ`, and `exp(−γ·0.001)`, which turns the
@@ -118,9 +119,8 @@ impl Receptors {
 
     #[inline(always)]
     fn current_body<const K: usize>(&self, v: &[f64], a: &[f64], b: &[f64], rhs: &mut [f64], d: &mut [f64]) {
-        let lanes = |x: &[f64], i: usize| -> [f64; K] { x[i * K..(i + 1) * K].try_into().expect("K lanes") };
         for (j, p) in self.pools.iter().enumerate() {
-            let (aj, bj, x) = (lanes(a, j), lanes(b, j), lanes(v, p.node));
+            let (aj, bj, x) = (lanes::<K>(a, j), lanes::<K>(b, j), lanes::<K>(v, p.node));
             let (mut i, mut di) = ([0.0; K], [0.0; K]);
             match &p.block {
                 None => {
@@ -141,12 +141,11 @@ impl Receptors {
                     }
                 }
             }
-            let lane = p.node * K..(p.node + 1) * K;
-            let r: &mut [f64; K] = (&mut rhs[lane.clone()]).try_into().expect("K lanes");
+            let r = lanes_mut::<K>(rhs, p.node);
             for k in 0..K {
                 r[k] -= i[k];
             }
-            let dd: &mut [f64; K] = (&mut d[lane]).try_into().expect("K lanes");
+            let dd = lanes_mut::<K>(d, p.node);
             for k in 0..K {
                 dd[k] += di[k];
             }

@@ -40,3 +40,16 @@ macro_rules! widest {
 }
 
 pub(crate) use widest;
+
+/// The `K` lanes of slot `i` of `x` (`x[i·K .. (i + 1)·K]`) as an array: one bounds check for
+/// the lot, so the loops over lanes that read it vectorise.
+#[inline(always)]
+pub(crate) fn lanes<const K: usize>(x: &[f64], i: usize) -> [f64; K] {
+    x[i * K..(i + 1) * K].try_into().expect("K lanes")
+}
+
+/// [`lanes`] for writing.
+#[inline(always)]
+pub(crate) fn lanes_mut<const K: usize>(x: &mut [f64], i: usize) -> &mut [f64; K] {
+    (&mut x[i * K..(i + 1) * K]).try_into().expect("K lanes")
+}

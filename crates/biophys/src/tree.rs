@@ -12,6 +12,7 @@
 
 use crate::cell::{CellConfig, Section};
 use crate::pt3d;
+use crate::simd::{lanes, lanes_mut};
 
 /// Marks the root's missing parent.
 pub const NO_PARENT: usize = usize::MAX;
@@ -167,10 +168,8 @@ impl Tree {
         for i in 1..n {
             let (p, g) = (self.parent[i], self.g_axial[i]);
             let (r_lo, r_hi) = rhs.split_at_mut(i * k);
-            // Whole lanes as arrays: one bounds check each, and the lane loop vectorises.
-            let rp: [f64; K] = r_lo[p * k..(p + 1) * k].try_into().expect("K lanes");
-            let di: [f64; K] = d[i * k..(i + 1) * k].try_into().expect("K lanes");
-            let ri: &mut [f64; K] = (&mut r_hi[..k]).try_into().expect("K lanes");
+            // Whole lanes as arrays, so the lane loop vectorises.
+            let (rp, di, ri) = (lanes::<K>(r_lo, p), lanes::<K>(d, i), lanes_mut::<K>(r_hi, 0));
             for l in 0..K {
                 ri[l] = (ri[l] + g * rp[l]) / di[l];
             }

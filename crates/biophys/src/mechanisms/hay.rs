@@ -20,6 +20,7 @@ use super::{
 };
 use crate::error::{Result, finite, non_negative};
 use crate::fast_exp::EXP_FLOPS;
+use crate::simd::{lanes, lanes_mut};
 
 /// One of Hay's channels, by its NEURON name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,13 +286,22 @@ impl HayChannels {
         self.at(node, area).reversals = *r;
     }
 
-    /// Lays the states out once every mechanism is inserted: each channel's gates, site by
-    /// site, then the pools.
+    /// Lays the states out once every mechanism is inserted: the pools, then each channel's
+    /// gates, site by site.
     pub fn finish(&mut self) {
         let mut nodes = std::mem::take(&mut self.building);
         self.index.clear();
         nodes.sort_by_key(|n| n.node);
+        // The pools first (three slots each), so a site knows its pool's slot as it is placed.
         let mut slot = 0;
+        let mut pool_of = Vec::with_capacity(nodes.len());
+        for node in &nodes {
+            pool_of.push(node.pool.map(|pool| {
+                self.pools.push(Pool { pool, first: slot });
+                slot += 3;
+                slot - 3
+            }));
+        }
         self.groups = HayChannel::ALL
             .iter()
             .map(|&channel| Group {
@@ -299,8 +309,7 @@ impl HayChannels {
                 sites: Vec::new(),
             })
             .collect();
-        let mut pending: Vec<(usize, usize, usize)> = Vec::new(); // (group, site, node's entry)
-        for (n, node) in nodes.iter().enumerate() {
+        for (node, &pool) in nodes.iter().zip(&pool_of) {
             for &(channel, gbar) in &node.channels {
                 let g = HayChannel::ALL
                     .iter()
@@ -317,29 +326,18 @@ impl HayChannels {
                     gbar,
                     per_area: node.per_area,
                     e,
-                    pool: None,
+                    pool,
                     first: 0,
                 });
-                pending.push((g, self.groups[g].sites.len() - 1, n));
             }
         }
+        // Then each channel's gates, site by site.
         for group in &mut self.groups {
             let gates = group.channel.gates();
             for site in &mut group.sites {
                 site.first = slot;
                 slot += gates;
             }
-        }
-        let mut pool_of = vec![None; nodes.len()];
-        for (n, node) in nodes.iter().enumerate() {
-            if let Some(pool) = node.pool {
-                pool_of[n] = Some(slot);
-                self.pools.push(Pool { pool, first: slot });
-                slot += 3;
-            }
-        }
-        for (g, s, n) in pending {
-            self.groups[g].sites[s].pool = pool_of[n];
         }
         self.groups.retain(|g| !g.sites.is_empty());
         self.states = slot;
@@ -430,12 +428,6 @@ impl HayChannels {
     }
 }
 
-/// `K` lanes of `x` from slot `i` (one bounds check for the lot, so the lane loops vectorise).
-#[inline(always)]
-fn lanes<const K: usize>(x: &[f64], i: usize) -> [f64; K] {
-    x[i * K..(i + 1) * K].try_into().expect("K lanes")
-}
-
 /// Every site's current of channel `C` at `v`, for `K` trials.
 #[inline(always)]
 fn channel_current<C: Kinetics, const K: usize>(
@@ -463,11 +455,11 @@ fn channel_current<C: Kinetics, const K: usize>(
             g[k] = s.gbar * C::open(&open[..n]);
             i[k] = g[k] * (vk[k] - erev[k]);
         }
-        let r: &mut [f64; K] = (&mut rhs[s.node * K..(s.node + 1) * K]).try_into().expect("K lanes");
+        let r = lanes_mut::<K>(rhs, s.node);
         for k in 0..K {
             r[k] -= i[k] * s.per_area;
         }
-        let dd: &mut [f64; K] = (&mut d[s.node * K..(s.node + 1) * K]).try_into().expect("K lanes");
+        let dd = lanes_mut::<K>(d, s.node);
         for k in 0..K {
             dd[k] += g[k] * s.per_area;
         }
