@@ -33,7 +33,7 @@ pub mod sweep;
 
 pub use baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
 pub use data::{CLIP_MV, DataConfig, DataId, Dataset, Normalisation, TrialData, load_or_simulate};
-pub use evaluate::{FlopsPerMs, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
+pub use evaluate::{FlopsPerMs, NeuronIoScores, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
 pub use model::{Family, FitModel, ModelConfig, ModelHeader, PlacementError};
 pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig, SomaMemory};
 pub use report::{FitReport, FitResult};

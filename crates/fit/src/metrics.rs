@@ -109,6 +109,127 @@ pub fn tpr_at_fpr(scores: &[f64], labels: &[bool], fpr: f64) -> Result<f64, Metr
     Ok(positives.iter().filter(|s| **s > threshold).count() as f64 / positives.len() as f64)
 }
 
+/// A ROC curve as scikit-learn's `roc_curve` returns it with its default
+/// `drop_intermediate=True` (the curve NeuronIO's and the ELM neuron's evaluation code read):
+/// one point per distinct score, collinear interior points dropped, `(0, 0)` prepended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RocCurve {
+    /// False-positive rates, non-decreasing from 0 to 1.
+    pub fpr: Vec<f64>,
+    /// True-positive rates at each.
+    pub tpr: Vec<f64>,
+}
+
+/// The ROC curve of `scores` against `labels` (see [`RocCurve`]).
+pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<RocCurve, MetricError> {
+    same_length("roc_curve", scores.len(), labels.len())?;
+    no_nan("roc_curve", scores)?;
+    let pos = labels.iter().filter(|l| **l).count();
+    if pos == 0 || pos == labels.len() {
+        return Err(MetricError::OneClass {
+            n: labels.len(),
+            class: if pos == 0 { "non-spikes" } else { "spikes" },
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Cumulative true and false positives at the last index of each distinct score.
+    let (mut tps, mut fps) = (Vec::new(), Vec::new());
+    let mut tp = 0usize;
+    for (i, &k) in order.iter().enumerate() {
+        tp += labels[k] as usize;
+        if i + 1 == order.len() || scores[order[i + 1]] != scores[k] {
+            tps.push(tp as f64);
+            fps.push((i + 1 - tp) as f64);
+        }
+    }
+    if tps.len() > 2 {
+        // Keep the ends and every point where either count's second difference is non-zero.
+        let n = tps.len();
+        let keep: Vec<usize> = (0..n)
+            .filter(|&i| {
+                i == 0 || i == n - 1 || {
+                    let d2 = |v: &[f64]| v[i + 1] - 2.0 * v[i] + v[i - 1];
+                    d2(&fps) != 0.0 || d2(&tps) != 0.0
+                }
+            })
+            .collect();
+        tps = keep.iter().map(|&i| tps[i]).collect();
+        fps = keep.iter().map(|&i| fps[i]).collect();
+    }
+    let (p, n) = (*tps.last().expect("non-empty"), *fps.last().expect("non-empty"));
+    Ok(RocCurve {
+        fpr: std::iter::once(0.0).chain(fps.iter().map(|f| f / n)).collect(),
+        tpr: std::iter::once(0.0).chain(tps.iter().map(|t| t / p)).collect(),
+    })
+}
+
+impl RocCurve {
+    /// The area under it by the trapezoidal rule (scikit-learn's `auc(fpr, tpr)`; equal to
+    /// [`roc_auc`]).
+    pub fn area(&self) -> f64 {
+        self.fpr
+            .windows(2)
+            .zip(self.tpr.windows(2))
+            .map(|(f, t)| (f[1] - f[0]) * (t[0] + t[1]) / 2.0)
+            .sum()
+    }
+
+    /// NeuronIO's "TP @ FP" (`calc_TP_at_desired_FP`): the true-positive rate at the curve's
+    /// point whose false-positive rate is nearest `fpr` (the first such; never the `(0, 0)`
+    /// point).
+    pub fn tpr_nearest(&self, fpr: f64) -> f64 {
+        let mut best = 0;
+        for (i, f) in self.fpr.iter().enumerate() {
+            if (f - fpr).abs() < (self.fpr[best] - fpr).abs() {
+                best = i;
+            }
+        }
+        self.tpr[best.max(1)]
+    }
+
+    /// NeuronIO's "AUC @ FP" (`calc_AUC_at_desired_FP`): the mean true-positive rate over the
+    /// false-positive rates `linspace(0, 1, 20000)` below `fpr`, the curve interpolated
+    /// linearly (NumPy's `interp`).
+    pub fn mean_tpr_below(&self, fpr: f64) -> f64 {
+        const POINTS: usize = 20_000;
+        // NumPy's linspace: i · step, the last point exactly 1.
+        let step = 1.0 / (POINTS - 1) as f64;
+        let grid = |i: usize| if i == POINTS - 1 { 1.0 } else { i as f64 * step };
+        let mut nearest = 0;
+        for i in 0..POINTS {
+            if (grid(i) - fpr).abs() < (grid(nearest) - fpr).abs() {
+                nearest = i;
+            }
+        }
+        let end = nearest.clamp(1, POINTS - 1);
+        (0..end).map(|i| self.interp(grid(i))).sum::<f64>() / end as f64
+    }
+
+    /// `numpy.interp(x, fpr, tpr)`: at a repeated false-positive rate, the last point's rate.
+    fn interp(&self, x: f64) -> f64 {
+        let (xp, fp) = (&self.fpr, &self.tpr);
+        if x < xp[0] {
+            return fp[0];
+        }
+        let j = xp.partition_point(|v| *v <= x) - 1;
+        if j + 1 >= xp.len() {
+            return fp[xp.len() - 1];
+        }
+        if xp[j] == x {
+            return fp[j];
+        }
+        fp[j] + (fp[j + 1] - fp[j]) * (x - xp[j]) / (xp[j + 1] - xp[j])
+    }
+}
+
+/// Mean absolute difference.
+pub fn mae(predicted: &[f64], target: &[f64]) -> Result<f64, MetricError> {
+    same_length("mae", predicted.len(), target.len())?;
+    no_nan("mae", predicted)?;
+    Ok(predicted.iter().zip(target).map(|(p, t)| (p - t).abs()).sum::<f64>() / predicted.len().max(1) as f64)
+}
+
 /// Root-mean-square difference.
 pub fn rmse(predicted: &[f64], target: &[f64]) -> Result<f64, MetricError> {
     same_length("rmse", predicted.len(), target.len())?;

@@ -233,6 +233,7 @@ mod tests {
                 voltage_explained_variance: 0.4,
                 bins: 10,
                 spikes: 1,
+                neuronio: None,
             },
         }
     }
