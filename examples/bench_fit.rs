@@ -67,6 +67,7 @@ fn main() {
     let data = fit::load_or_simulate(
         &DataConfig {
             train_seeds: vec![1, 2],
+            valid_seeds: vec![],
             test_seeds: vec![],
             seconds: 3.0,
             ..DataConfig::standard(CellConfig::bs4(), "target/bench_fit/data")

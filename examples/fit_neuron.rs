@@ -1,14 +1,17 @@
 //! The claim that a neuron is a convnet, measured: `biophys` simulates a ball-and-four-sticks
-//! cell with NMDA synapses (ground truth), and three model families learn its spikes and somatic
+//! cell with NMDA synapses (ground truth; or, with `--preset l5pc`, Hay's layer-5 pyramidal
+//! cell as NeuronIO simulates it), and three model families learn its spikes and somatic
 //! voltage every millisecond: the library's neuron (synapses on a dendrite grid, `Dendrites`,
 //! `DendriticSpike`, `Summation`, `Soma`), a temporal convnet and the linear-nonlinear floor.
-//! Each is scored on held-out trials (spike AUC, TPR at 1 % FPR, voltage RMSE and explained
-//! variance) against its forward FLOPs per simulated ms, counted by `flop-count`. The run itself
+//! Each is scored on validation and test trials (spike AUC, TPR at 1 % FPR, voltage RMSE and
+//! explained variance; on l5pc also by NeuronIO's own evaluation code) against its forward
+//! FLOPs per simulated ms, counted by `flop-count`. The run itself
 //! is the `fit` crate's ([`fit::run_sweep`]); this is its command line.
 //!
 //! ```text
 //! cargo run --release --example fit_neuron                     # default: the essay's neuron, a memory soma, two baselines (≈ 4 min)
 //! cargo run --release --example fit_neuron -- --sweep          # every size, NMDA and AMPA-only
+//! cargo run --release --example fit_neuron -- --preset l5pc --family neuron --size 4-4+m40   # Hay's cell, NeuronIO-style
 //! cargo run --release --example fit_neuron -- --eval trial.npz --model out/fit/models/bs4-neuron-4-1.model
 //! ```
 //!
@@ -21,6 +24,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use common::Backend;
+use fit::grid::GridRule;
 use fit::{Family, FitProgress, FitResult, Observer, Size, SweepConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -34,9 +38,19 @@ struct Cli {
     /// Simulated trials, cached as .npz (kept between runs; keyed by every parameter).
     #[arg(long, default_value = "target/fit_neuron/data")]
     cache: PathBuf,
-    /// Training trials of 30 s each, seeds 1..=N (the held-out seeds 101–104 stay the same).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100))]
-    train_trials: u64,
+    /// The cell: bs4 (the ball and four sticks: 30 s trials, validation seeds 101–104, test
+    /// 201–204), or l5pc / l5pc-ampa (Hay's cell as NeuronIO simulates it: 6 s trials, 32
+    /// validation, 64 test; docs/fit.md).
+    #[arg(long, default_value = "bs4", value_parser = ["bs4", "l5pc", "l5pc-ampa"])]
+    preset: String,
+    /// Training trials, seeds 1..=N [default: 20 for bs4, 600 (one simulated hour) for l5pc].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=5000))]
+    train_trials: Option<u64>,
+    /// The neuron's grid on a reconstructed tree: RULE:POSITIONS, the rule `kinds` (a column
+    /// for basal, one for apical) or `stems` (a column per dendrite leaving the soma), positions
+    /// binning path distance from the soma [default for l5pc: stems:4].
+    #[arg(long, value_parser = parse_grid)]
+    grid: Option<(GridRule, usize)>,
     /// Families to fit [default: all three].
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
@@ -67,6 +81,10 @@ struct Cli {
     /// Continue each model from its checkpoint in OUT/checkpoints (a finished one is only scored).
     #[arg(long)]
     resume: bool,
+    /// Score the validation trials only: for making choices, so that the test trials are
+    /// scored once per reported model.
+    #[arg(long)]
+    validation_only: bool,
     /// Stop each model after step N (its checkpoint is written), as if interrupted.
     #[arg(long)]
     stop_after: Option<u64>,
@@ -90,6 +108,20 @@ fn size_help() -> String {
         "Sizes to fit, by label: {} [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep]",
         Size::labels()
     )
+}
+
+/// `stems:4` → (Stems, 4).
+fn parse_grid(s: &str) -> Result<(GridRule, usize), String> {
+    let (rule, positions) = s.split_once(':').ok_or("expected RULE:POSITIONS, e.g. stems:4")?;
+    let rule = match rule {
+        "kinds" => GridRule::Kinds,
+        "stems" => GridRule::Stems,
+        other => return Err(format!("unknown grid rule `{other}`: expected kinds or stems")),
+    };
+    match positions.parse::<usize>() {
+        Ok(p) if p > 0 => Ok((rule, p)),
+        _ => Err(format!("positions must be a whole number from 1, not `{positions}`")),
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -160,13 +192,22 @@ impl Observer for Bars {
             Some(r) => {
                 self.bar.finish_and_clear();
                 if !self.json {
-                    let s = &r.scores;
+                    let line = |what: &str, s: &fit::Scores| {
+                        format!(
+                            "{what} AUC {:.4}, TPR@1%FPR {:.3}, V RMSE {:.2} mV, V EV {:.1} %",
+                            s.auc,
+                            s.tpr_at_1pct_fpr,
+                            s.voltage_rmse_mv,
+                            100.0 * s.voltage_explained_variance
+                        )
+                    };
+                    let scored: Vec<String> = [("validation", &r.validation), ("test", &r.scores)]
+                        .into_iter()
+                        .filter_map(|(what, s)| Some(line(what, s.as_ref()?)))
+                        .collect();
                     eprintln!(
-                        "{name}: AUC {:.4}, TPR@1%FPR {:.3}, V RMSE {:.2} mV, V EV {:.1} %, {:.3e} FLOPs/ms, {} params",
-                        s.auc,
-                        s.tpr_at_1pct_fpr,
-                        s.voltage_rmse_mv,
-                        100.0 * s.voltage_explained_variance,
+                        "{name}: {}; {:.3e} FLOPs/ms, {} params",
+                        scored.join("; "),
                         r.flops_per_ms,
                         r.params
                     );
@@ -190,13 +231,23 @@ fn main() {
         "target/fit_neuron"
     };
     let out = cli.out.clone().unwrap_or_else(|| default_out.into());
+    let l5pc = cli.preset.starts_with("l5pc");
+    if cli.sweep && l5pc {
+        fail("--sweep is bs4's (and its AMPA control's); on l5pc name the --family and --size to fit");
+    }
+    if cli.grid.is_some() && !l5pc {
+        fail("--grid lays out a reconstructed tree (l5pc); bs4's grid is a column per stick");
+    }
     let base = if cli.sweep {
         SweepConfig::sweep(&out, &cli.cache)
+    } else if l5pc {
+        SweepConfig::l5pc(&out, &cli.cache, cli.preset == "l5pc-ampa", 600).unwrap_or_else(|e| fail(e))
     } else {
         SweepConfig::new(&out, &cli.cache)
     };
     let config = SweepConfig {
-        train_trials: cli.train_trials,
+        train_trials: cli.train_trials.unwrap_or(base.train_trials),
+        grid: cli.grid.or(base.grid),
         families: cli.family.clone(),
         sizes: cli.size.clone(),
         steps: cli.steps,
@@ -205,6 +256,7 @@ fn main() {
         learning_rate: cli.lr,
         seed: cli.seed,
         resume: cli.resume,
+        score_test: !cli.validation_only,
         stop_after: cli.stop_after,
         ..base
     };
@@ -251,4 +303,17 @@ fn eval(file: &Path, model: &Path, device: &burn::tensor::Device, json: bool) {
         s.voltage_rmse_mv,
         100.0 * s.voltage_explained_variance
     );
+    match &s.neuronio {
+        Some(n) => println!(
+            "  NeuronIO's evaluation code (voltage rescaled to the target's moments): AUC {:.4}, TP at 0.25 % / 1 % FP {:.3} / {:.3}, RMSE {:.2} mV, explained variance {:.1} %",
+            n.auc,
+            n.tpr_at_0_25pct_fpr,
+            n.tpr_at_1pct_fpr,
+            n.voltage_rmse_mv,
+            100.0 * n.voltage_explained_variance
+        ),
+        None => println!(
+            "  NeuronIO's evaluation code: not applicable (its rule keeps trials with at most 24 spikes per 6 s)"
+        ),
+    }
 }

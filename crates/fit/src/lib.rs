@@ -22,6 +22,7 @@
 pub mod baselines;
 pub mod data;
 pub mod evaluate;
+pub mod grid;
 pub mod metrics;
 pub mod model;
 pub mod neuron_net;

@@ -21,6 +21,7 @@ use neuron_nn::{
 };
 
 use crate::data::{TrialData, raster_input};
+use crate::grid::GridLayout;
 
 const NAME: &str = "NeuronNet";
 
@@ -117,6 +118,11 @@ pub struct NeuronNetConfig {
     /// the same function to rounding.
     #[config(default = "DendriteAlgorithm::Auto")]
     pub algorithm: DendriteAlgorithm,
+    /// How a reconstructed tree's sections lie on the grid ([`GridLayout`]; set with
+    /// [`NeuronNetConfig::with_grid`]). Default `None`: one column per section, positions along
+    /// it (the ball and sticks).
+    #[config(default = "None")]
+    pub layout: Option<GridLayout>,
 }
 
 /// The library's neuron with a spike head and a voltage head.
@@ -141,12 +147,23 @@ pub struct NeuronNet {
     pub activation: RateFunction,
     /// Segments per branch.
     pub positions: usize,
+    /// The tree's layout on the grid, if not one column per section.
+    #[module(skip)]
+    pub layout: Option<GridLayout>,
 }
 
 impl NeuronNetConfig {
     /// Grid columns: the branches and the soma.
     pub fn dendrites(&self) -> usize {
         self.branches + 1
+    }
+
+    /// The same config on `layout`'s grid (its columns and positions).
+    pub fn with_grid(mut self, layout: GridLayout) -> Self {
+        self.branches = layout.columns - 1;
+        self.positions = layout.positions;
+        self.layout = Some(layout);
+        self
     }
 
     /// Receptor types per grid site (`receptors`, one when unset).
@@ -160,6 +177,20 @@ impl NeuronNetConfig {
         check_nonzero(NAME, "positions", self.positions)?;
         check_nonzero(NAME, "receptors", self.receptor_types())?;
         check_nonzero(NAME, "soma_kernel", self.soma_kernel)?;
+        if let Some(l) = &self.layout
+            && (l.columns != self.dendrites() || l.positions != self.positions)
+        {
+            return Err(ConfigError::Inconsistent {
+                module: NAME,
+                message: format!(
+                    "the grid layout has {} columns × {} positions, the config {} × {} (set both with `with_grid`)",
+                    l.columns,
+                    l.positions,
+                    self.dendrites(),
+                    self.positions
+                ),
+            });
+        }
         self.soma().validate().map_err(|e| ConfigError::Inconsistent {
             module: NAME,
             message: format!("soma: {e}"),
@@ -280,7 +311,7 @@ impl NeuronNetConfig {
     /// synapse on a branch the config lacks, is an error.
     pub fn init(&self, synapses: &Synapses, device: &Device) -> Result<NeuronNet, ConfigError> {
         self.validate()?;
-        let sites = grid_sites(synapses, self.branches, self.positions)?;
+        let sites = grid_sites(synapses, self.branches, self.positions, self.layout.as_ref())?;
         let maps = self.stages.last().expect("validated").maps;
         let grid = CHANNELS * self.positions * self.dendrites();
         Ok(NeuronNet {
@@ -312,15 +343,22 @@ impl NeuronNetConfig {
             .init(device),
             activation: self.activation,
             positions: self.positions,
+            layout: self.layout.clone(),
         })
     }
 }
 
 /// The grid site of every synapse, ordered as `Dendrites` reads them, (channel, position,
-/// dendrite): channel 0 excitatory, 1 inhibitory; dendrite `b` for branch `b`, the last column
-/// for the soma; position `⌊pos · positions⌋` along the branch (the soma's synapses at its
+/// dendrite): channel 0 excitatory, 1 inhibitory. With a `layout`, the column and position it
+/// gives the synapse's section and place; without, dendrite `b` for branch `b`, the last column
+/// for the soma, position `⌊pos · positions⌋` along the branch (the soma's synapses at its
 /// middle).
-pub fn grid_sites(synapses: &Synapses, branches: usize, positions: usize) -> Result<Vec<usize>, ConfigError> {
+pub fn grid_sites(
+    synapses: &Synapses,
+    branches: usize,
+    positions: usize,
+    layout: Option<&GridLayout>,
+) -> Result<Vec<usize>, ConfigError> {
     let dendrites = branches + 1;
     (0..synapses.len())
         .map(|i| {
@@ -328,6 +366,17 @@ pub fn grid_sites(synapses: &Synapses, branches: usize, positions: usize) -> Res
                 SynapseType::Excitatory => 0,
                 SynapseType::Inhibitory => 1,
             };
+            if let Some(layout) = layout {
+                let section = synapses.branch[i].section();
+                let (d, p) = layout.site(section, synapses.pos[i]).ok_or_else(|| ConfigError::Inconsistent {
+                    module: NAME,
+                    message: format!(
+                        "synapse {i} is on section {section}, but the grid layout covers sections 0 to {} (another cell?)",
+                        layout.sections.len() - 1
+                    ),
+                })?;
+                return Ok((c * positions + p) * dendrites + d);
+            }
             let (d, p) = match synapses.branch[i] {
                 Branch::Soma => (branches, positions / 2),
                 Branch::Dendrite(b) if b < branches => {
@@ -357,7 +406,7 @@ impl NeuronNet {
     /// The same weights reading `synapses` (another placement on the same cell): each synapse
     /// feeds the grid site where it sits.
     pub fn with_placement(&self, synapses: &Synapses) -> Result<Self, ConfigError> {
-        let sites = grid_sites(synapses, self.dendrites() - 1, self.positions)?;
+        let sites = grid_sites(synapses, self.dendrites() - 1, self.positions, self.layout.as_ref())?;
         let mut out = self.clone();
         out.synapses.inputs = sites.len();
         out.synapses.mode = SynapseMode::Placed { sites };

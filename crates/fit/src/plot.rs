@@ -39,7 +39,12 @@ pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(Strin
         .map(|r| r.flops_per_ms)
         .chain(simulator.iter().map(|s| s.1));
     let (lo, hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let ymin = results.iter().map(|r| r.scores.auc).fold(1.0f64, f64::min).min(0.9) - 0.01;
+    let ymin = results
+        .iter()
+        .filter_map(|r| r.headline().map(|s| s.auc))
+        .fold(1.0f64, f64::min)
+        .min(0.9)
+        - 0.01;
     let cells: Vec<String> = {
         let mut c: Vec<String> = results.iter().map(|r| r.cell.clone()).collect();
         c.dedup();
@@ -69,7 +74,7 @@ pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(Strin
                 let mut points: Vec<(f64, f64)> = results
                     .iter()
                     .filter(|r| &r.cell == cell && r.family == family)
-                    .map(|r| (r.flops_per_ms, r.scores.auc))
+                    .filter_map(|r| Some((r.flops_per_ms, r.headline()?.auc)))
                     .collect();
                 if points.is_empty() {
                     continue;
@@ -226,7 +231,8 @@ mod tests {
             steps: 1,
             train_seconds: 1.0,
             dendrite_paths: Vec::new(),
-            scores: Scores {
+            validation: None,
+            scores: Some(Scores {
                 auc,
                 tpr_at_1pct_fpr: 0.1,
                 voltage_rmse_mv: 2.0,
@@ -234,7 +240,7 @@ mod tests {
                 bins: 10,
                 spikes: 1,
                 neuronio: None,
-            },
+            }),
         }
     }
 

@@ -35,8 +35,22 @@ pub struct FitResult {
     /// run names them to repeat the numbers on another machine.
     #[serde(default)]
     pub dendrite_paths: Vec<DendriteAlgorithm>,
-    /// Held-out scores.
-    pub scores: Scores,
+    /// Scores on the validation trials, on which every choice is made (`None` in reports
+    /// written before they existed, or without validation trials).
+    #[serde(default)]
+    pub validation: Option<Scores>,
+    /// Scores on the test trials; `None` when the run scored the validation trials only
+    /// (`SweepConfig::score_test` off, while choices are being made).
+    #[serde(default)]
+    pub scores: Option<Scores>,
+}
+
+impl FitResult {
+    /// The scores a comparison plots: the test trials', or the validation trials' in a run
+    /// that did not score the test set.
+    pub fn headline(&self) -> Option<&Scores> {
+        self.scores.as_ref().or(self.validation.as_ref())
+    }
 }
 
 /// A run's report.
@@ -56,24 +70,63 @@ impl FitReport {
     /// A markdown table of the results.
     pub fn to_table(&self) -> String {
         let mut s = String::from(
-            "| cell | family | size | params | FLOPs/ms | all ops/ms | AUC | TPR@1%FPR | V RMSE (mV) | V expl. var. | train s |\n\
-             |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| cell | family | size | params | FLOPs/ms | all ops/ms | valid AUC | valid EV | AUC | TPR@1%FPR | V RMSE (mV) | V expl. var. | train s |\n\
+             |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.results {
+            let (valid_auc, valid_ev) = r.validation.map_or(("—".into(), "—".into()), |v| {
+                (
+                    format!("{:.4}", v.auc),
+                    format!("{:.1} %", 100.0 * v.voltage_explained_variance),
+                )
+            });
+            let test = r.scores.map_or_else(
+                || "not scored | — | — | —".to_string(),
+                |t| {
+                    format!(
+                        "{:.4} | {:.3} | {:.2} | {:.1} %",
+                        t.auc,
+                        t.tpr_at_1pct_fpr,
+                        t.voltage_rmse_mv,
+                        100.0 * t.voltage_explained_variance
+                    )
+                },
+            );
             s += &format!(
-                "| {} | {} | {} | {} | {:.3e} | {:.3e} | {:.4} | {:.3} | {:.2} | {:.1} % | {:.0} |\n",
+                "| {} | {} | {} | {} | {:.3e} | {:.3e} | {valid_auc} | {valid_ev} | {test} | {:.0} |\n",
                 r.cell,
                 r.family.title(),
                 r.size,
                 r.params,
                 r.flops_per_ms,
                 r.all_ops_flops_per_ms,
-                r.scores.auc,
-                r.scores.tpr_at_1pct_fpr,
-                r.scores.voltage_rmse_mv,
-                100.0 * r.scores.voltage_explained_variance,
                 r.train_seconds
             );
+        }
+        let neuronio: Vec<_> = self
+            .results
+            .iter()
+            .filter_map(|r| Some((r, r.scores?.neuronio?)))
+            .collect();
+        if !neuronio.is_empty() {
+            s += "\nTest trials by NeuronIO's evaluation code (prediction rescaled to the target's moments; trials with ≤ 24 spikes per 6 s):\n\n\
+                  | cell | family | size | trials | AUC | TP@0.25%FP | TP@1%FP | V RMSE (mV) | V expl. var. |\n\
+                  |---|---|---|---:|---:|---:|---:|---:|---:|\n";
+            for (r, n) in neuronio {
+                s += &format!(
+                    "| {} | {} | {} | {}/{} | {:.4} | {:.3} | {:.3} | {:.2} | {:.1} % |\n",
+                    r.cell,
+                    r.family.title(),
+                    r.size,
+                    n.trials_kept,
+                    n.trials,
+                    n.auc,
+                    n.tpr_at_0_25pct_fpr,
+                    n.tpr_at_1pct_fpr,
+                    n.voltage_rmse_mv,
+                    100.0 * n.voltage_explained_variance
+                );
+            }
         }
         for (cell, f) in &self.simulator_flops_per_ms {
             s += &format!("\nSimulator ({cell}): {f:.3e} FLOPs per simulated ms (from its loops).\n");

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{DataConfig, Dataset, TrialData, load_or_simulate};
 use crate::evaluate::{Prediction, Scores, flops_per_ms, score};
+use crate::grid::{GridLayout, GridRule};
+use crate::model::ModelConfig;
 use crate::model::{Family, FitModel, ModelHeader};
 use crate::report::{FitReport, FitResult};
 use crate::session::{FitConfig, FitError, FitProgress, FitSession};
@@ -28,10 +30,16 @@ pub struct SweepConfig {
     pub cache: PathBuf,
     /// The cells, in order (the held-out traces show the first).
     pub cells: Vec<CellConfig>,
-    /// Training trials, seeds 1..=N (the held-out seeds stay the same).
+    /// Training trials, seeds 1..=N (the validation and test seeds stay the same).
     pub train_trials: u64,
     /// Simulated seconds per trial. Default 30.
     pub seconds: f64,
+    /// NeuronIO's data: 6 s trials, 32 validation and 64 test trials
+    /// ([`DataConfig::neuronio`]); `seconds` is then ignored.
+    pub neuronio: bool,
+    /// How the library neuron's grid lays out a reconstructed tree (a rule and positions per
+    /// column); `None`: one column per section ([`GridLayout`]).
+    pub grid: Option<(GridRule, usize)>,
     /// Families to fit; empty: all three.
     pub families: Vec<Family>,
     /// Sizes to fit; empty: each family's defaults ([`Size::defaults_for`]), or every size with
@@ -51,6 +59,9 @@ pub struct SweepConfig {
     pub seed: u64,
     /// Continue each model from its checkpoint (a finished one is only scored).
     pub resume: bool,
+    /// Score the test trials. Off while choices are made on the validation trials, so that the
+    /// test set is scored once per reported model. Default on.
+    pub score_test: bool,
     /// Stop each model after this step (its checkpoint is written), as if interrupted.
     pub stop_after: Option<u64>,
 }
@@ -64,6 +75,8 @@ impl SweepConfig {
             cells: vec![CellConfig::bs4()],
             train_trials: 20,
             seconds: 30.0,
+            neuronio: false,
+            grid: None,
             families: Vec::new(),
             sizes: Vec::new(),
             every_size: false,
@@ -73,6 +86,7 @@ impl SweepConfig {
             learning_rate: None,
             seed: 0,
             resume: false,
+            score_test: true,
             stop_after: None,
         }
     }
@@ -84,6 +98,25 @@ impl SweepConfig {
             every_size: true,
             ..Self::new(out, cache)
         }
+    }
+
+    /// Hay's layer-5 pyramidal cell as NeuronIO simulates it (`l5pc`, or `l5pc-ampa` with
+    /// `ampa`): NeuronIO-style data with `train_trials` 6 s trials, the neuron's grid by stems
+    /// with 4 positions each (chosen on the validation trials, docs/fit.md).
+    pub fn l5pc(
+        out: impl Into<PathBuf>,
+        cache: impl Into<PathBuf>,
+        ampa: bool,
+        train_trials: u64,
+    ) -> Result<Self, FitError> {
+        let cell = biophys::preset(if ampa { "l5pc-ampa" } else { "l5pc" })?;
+        Ok(Self {
+            cells: vec![cell],
+            train_trials,
+            neuronio: true,
+            grid: Some((GridRule::Stems, 4)),
+            ..Self::new(out, cache)
+        })
     }
 
     /// The families asked for, or all three.
@@ -132,9 +165,23 @@ impl SweepConfig {
             .with_final_learning_rate(lr / 10.0)
     }
 
-    /// The training data of `cell`: the standard seeds, `train_trials` of them for training,
-    /// `seconds` each.
+    /// The training config of `size` for `cell` with `synapses` raster rows: a neuron's grid
+    /// laid out by [`SweepConfig::grid`] when set.
+    pub fn fit_config_for(&self, size: Size, cell: &CellConfig, synapses: usize) -> Result<FitConfig, FitError> {
+        let mut fit = self.fit_config(size, synapses, cell.dendrites());
+        if let (ModelConfig::Neuron(neuron), Some((rule, positions))) = (&fit.model, self.grid) {
+            let layout = GridLayout::of(cell, rule, positions).map_err(|e| FitError::Sweep(e.to_string()))?;
+            fit.model = ModelConfig::Neuron(neuron.clone().with_grid(layout));
+        }
+        Ok(fit)
+    }
+
+    /// The data of `cell`: `train_trials` training trials; the standard validation and test
+    /// seeds (`bs4`'s, or NeuronIO-style ones with [`SweepConfig::neuronio`]).
     pub fn data(&self, cell: &CellConfig) -> DataConfig {
+        if self.neuronio {
+            return DataConfig::neuronio(cell.clone(), &self.cache, self.train_trials);
+        }
         DataConfig {
             train_seeds: (1..=self.train_trials).collect(),
             seconds: self.seconds,
@@ -207,8 +254,12 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
         let data = load_or_simulate(&data_config, |done, total| observer.data(&cell.name, done, total))?;
         observer.simulated(&data_config, data.simulated);
         report.data = format!(
-            "training seeds {:?}, held-out seeds {:?}, {} s each",
-            data_config.train_seeds, data_config.test_seeds, data_config.seconds
+            "{} training trials (seeds {}), validation seeds {}, test seeds {}, {} s each",
+            data_config.train_seeds.len(),
+            seed_range(&data_config.train_seeds),
+            seed_range(&data_config.valid_seeds),
+            seed_range(&data_config.test_seeds),
+            data_config.seconds
         );
         let synapses = data.synapses();
         let sim = Simulator::new(cell, &synapses, &data_config.sim)?;
@@ -225,7 +276,7 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
             }
             for size in sizes {
                 let name = format!("{}-{}-{}", cell.name, family.name(), size);
-                let fit = config.fit_config(size, synapses.len(), cell.dendrites());
+                let fit = config.fit_config_for(size, cell, synapses.len())?;
                 let fitted = fit_one(config, &name, fit, &data, device, observer);
                 let (session, model) = match fitted {
                     Ok(f) => f,
@@ -234,8 +285,18 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
                         return Err(e);
                     }
                 };
-                let (scores, predictions) = score(&model, &session.header, &data.test, device)?;
-                if c == 0 && traced.contains(&size) {
+                let validation = match data.valid.is_empty() {
+                    true => None,
+                    false => Some(score(&model, &session.header, &data.valid, device)?.0),
+                };
+                let (scores, predictions) = match config.score_test {
+                    true => {
+                        let (s, p) = score(&model, &session.header, &data.test, device)?;
+                        (Some(s), p)
+                    }
+                    false => (None, Vec::new()),
+                };
+                if c == 0 && traced.contains(&size) && !predictions.is_empty() {
                     trace_trial.get_or_insert_with(|| data.test[0].clone());
                     traces.push((format!("{} {size}", family.title()), predictions[0].clone()));
                 }
@@ -252,6 +313,7 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
                     steps: session.step(),
                     train_seconds: session.train_seconds(),
                     dendrite_paths: session.dendrite_paths(),
+                    validation,
                     scores,
                 };
                 observer.fitted(&name, Some(&result));
@@ -261,6 +323,16 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
     }
     write_report(&config.out, &report, trace_trial.as_ref(), &traces)?;
     Ok(report)
+}
+
+/// `first–last` of a run of seeds (`a, b, c` when they are not consecutive).
+fn seed_range(seeds: &[u64]) -> String {
+    match seeds {
+        [] => "none".into(),
+        [one] => one.to_string(),
+        [first, .., last] if last - first + 1 == seeds.len() as u64 => format!("{first}–{last}"),
+        _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+    }
 }
 
 /// Trains (or resumes) one model and saves it; returns the session and the inference model.
@@ -343,7 +415,12 @@ pub struct FileScores {
 /// placement), skipping the first `SKIP_MS` as the held-out scores do.
 pub fn evaluate_file(model: &Path, trial: &Path, device: &Device) -> Result<FileScores, FitError> {
     let (header, fitted) = FitModel::load(model, device)?;
-    let loaded = Trial::load(trial)?;
+    // A preset's trial may place its synapses by section name only (a NeuronIO file, one made
+    // with NEURON): read it onto the cell the model was fitted to.
+    let loaded = match biophys::preset(&header.cell) {
+        Ok(cell) => Trial::load_for(trial, &cell)?,
+        Err(_) => Trial::load(trial)?,
+    };
     let seed = loaded.meta.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
     let data = TrialData::from_trial(loaded, seed, trial)?;
     let (scores, _) = score(&fitted, &header, std::slice::from_ref(&data), device)?;
@@ -415,6 +492,29 @@ mod tests {
         }
         .data(&CellConfig::bs4());
         assert_eq!((data.train_seeds, data.seconds), (vec![1, 2, 3], 1.5));
-        assert_eq!(data.test_seeds, vec![101, 102, 103, 104]);
+        assert_eq!(data.valid_seeds, vec![101, 102, 103, 104]);
+        assert_eq!(data.test_seeds, vec![201, 202, 203, 204]);
+        let l5pc = SweepConfig::l5pc("o", "c", false, 5).unwrap();
+        let data = l5pc.data(&l5pc.cells[0]);
+        assert_eq!(
+            (data.train_seeds.len(), data.valid_seeds.len(), data.test_seeds.len()),
+            (5, 32, 64)
+        );
+        assert_eq!(data.seconds, 6.0);
+        // The neuron's grid follows the tree; the baselines read raster rows.
+        let neuron = l5pc.fit_config_for(size("4-1"), &l5pc.cells[0], 1278).unwrap();
+        match neuron.model {
+            ModelConfig::Neuron(c) => {
+                let layout = c.layout.clone().unwrap();
+                assert_eq!(
+                    (layout.rule, c.positions, c.dendrites()),
+                    (GridRule::Stems, 4, layout.columns)
+                );
+                c.validate().unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(seed_range(&[3, 4, 5]), "3–5");
+        assert_eq!(seed_range(&[3, 5]), "3, 5");
     }
 }

@@ -26,6 +26,7 @@ fn dataset() -> &'static Dataset {
     DATA.get_or_init(|| {
         let config = DataConfig {
             train_seeds: vec![1, 2],
+            valid_seeds: vec![],
             test_seeds: vec![101],
             seconds: 1.2,
             ..DataConfig::standard(CellConfig::bs4(), temp("data"))
@@ -304,6 +305,7 @@ fn learning_data() -> &'static (Dataset, Dataset) {
     DATA.get_or_init(|| {
         let config = DataConfig {
             train_seeds: vec![1, 2, 3, 4],
+            valid_seeds: vec![],
             test_seeds: vec![101, 102],
             seconds: 3.0,
             ..DataConfig::standard(CellConfig::bs4(), temp("learning"))
@@ -617,7 +619,7 @@ fn flops_per_ms_is_the_streaming_cost() {
     // computes it, 7 per element (40): ×β, exp, log1p, /β, the threshold's compare, where and
     // fill. The rates sum 4 positions × 5 columns (20) and the soma sums 5 columns; the head
     // adds its 2 offsets (the convolutions' offsets ride on the convolutions).
-    let sites = fit::neuron_net::grid_sites(synapses, 4, 4).unwrap();
+    let sites = fit::neuron_net::grid_sites(synapses, 4, 4, None).unwrap();
     let slots = (0..40)
         .map(|g| sites.iter().filter(|&&s| s == g).count())
         .max()
@@ -704,12 +706,20 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["results"][1]["size"], "k20");
     assert_eq!(json["device"], "flex");
-    // A saved model scores a held-out trial file as the report scored it (one of its four).
+    // Every model is scored on the validation trials and on the test trials (fresh seeds).
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| r.validation.is_some() && r.scores.is_some())
+    );
+    assert_ne!(neuron.validation, neuron.scores);
+    // A saved model scores a validation trial file as the report scored it (one of its four).
     let trial = config.data(&CellConfig::bs4()).path(101);
     let from_file = fit::evaluate_file(&out.join("models/bs4-ln-k20.model"), &trial, &device).unwrap();
     assert_eq!(from_file.ms, 1200);
     assert_eq!(from_file.header.cell, "bs4");
-    assert!(from_file.scores.bins < report.results[1].scores.bins);
+    assert!(from_file.scores.bins < report.results[1].scores.unwrap().bins);
     // Resumed, a finished model is only rescored: the same numbers, no step taken.
     let mut again = Count(Vec::new(), 0);
     let resumed = fit::run_sweep(
@@ -723,6 +733,20 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     .unwrap();
     assert_eq!(again.1, 0);
     assert_eq!(resumed.results[0].scores, neuron.scores);
+    // While choices are made the test trials stay unscored.
+    let choosing = fit::run_sweep(
+        &fit::SweepConfig {
+            resume: true,
+            score_test: false,
+            ..config.clone()
+        },
+        &device,
+        &mut again,
+    )
+    .unwrap();
+    assert_eq!(choosing.results[0].scores, None);
+    assert_eq!(choosing.results[0].validation, neuron.validation);
+    assert!(choosing.to_table().contains("not scored"));
     // A checkpoint made with other settings is refused, naming it.
     let e = fit::run_sweep(
         &fit::SweepConfig {
