@@ -19,7 +19,8 @@ shift of a matched spike, the RMS of the somatic voltages clipped at -55 mV (Neu
 evaluation), and with --record-synapse-segments the RMS at every synaptic segment (the distal
 apical site apic[50](0.9), the script's nexus, named), and NEURON's wall time on one core. --out
 writes NEURON's trial in the project's format (rows shuffled with --shuffle), for
-`simulate_cell --preset l5pc --inputs FILE` and `fit_neuron --eval FILE`."""
+`simulate_cell --preset l5pc --inputs FILE` and `fit_neuron --eval FILE`; --out-cvode writes the
+CVODE run's (the integrator NeuronIO's data were made with)."""
 import argparse, json, time, zipfile
 
 import numpy as np
@@ -30,6 +31,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("ours")
 ap.add_argument("--out")
 ap.add_argument("--cvode", action="store_true")
+ap.add_argument("--out-cvode", help="also write CVODE's trial (NeuronIO's integrator; implies --cvode)")
 ap.add_argument("--shuffle", action="store_true")
 ap.add_argument("--json", action="store_true")
 args = ap.parse_args()
@@ -136,7 +138,7 @@ report = {"neuron": neuron.__version__, "ms": T, "synapses": len(synapses),
 our_sites = ours["v_sites_1ms"] if "v_sites_1ms" in ours else None
 report["ours_vs_neuron_fixed"] = compare("ours vs NEURON fixed step", fixed, ours["spike_times_ms"],
                                          ours["v_soma_1ms"], our_sites)
-if args.cvode:
+if args.cvode or args.out_cvode:
     cv = run(True)
     report["neuron_cvode_wall_s"] = cv["wall"]
     report["neuron_cvode_simulated_s_per_wall_s"] = T / 1000 / cv["wall"]
@@ -144,19 +146,26 @@ if args.cvode:
                                               cv["v_soma_1ms"], cv["v_sites_1ms"])
 print(f"NEURON {neuron.__version__} fixed step: {T / 1000:.1f} s simulated in {fixed['wall']:.1f} s "
       f"({T / 1000 / fixed['wall']:.3f} simulated s per wall s)"
-      + (f"; CVODE {cv['wall']:.1f} s" if args.cvode else ""))
+      + (f"; CVODE {cv['wall']:.1f} s" if args.cvode or args.out_cvode else ""))
 if args.json:
     print(json.dumps(report))
-if args.out:
+def write(path, result, integrator):
     order = np.random.default_rng(0).permutation(len(synapses)) if args.shuffle else np.arange(len(synapses))
     y = np.zeros(T, dtype=np.int8)
-    y[np.minimum(np.floor(fixed["spikes"]).astype(int), T - 1)] = 1
+    y[np.minimum(np.floor(result["spikes"]).astype(int), T - 1)] = 1
     arrays_out = {"x": x[order], "syn_type": syn_type[order].astype(np.int64),
                   "syn_sec_kind": kind[order].astype(np.int64), "syn_sec_index": index[order].astype(np.int64),
-                  "syn_x": pos[order].astype(np.float64), "v_soma_1ms": fixed["v_soma_1ms"],
-                  "spike_times_ms": fixed["spikes"], "y_spike": y,
+                  "syn_x": pos[order].astype(np.float64), "v_soma_1ms": result["v_soma_1ms"],
+                  "spike_times_ms": result["spikes"], "y_spike": y,
                   "meta_json": np.frombuffer(json.dumps({"made_by": f"NEURON {neuron.__version__}",
+                                                          "integrator": integrator,
                                                           "script": "scripts/l5pc_neuron_compare.py",
                                                           "from": args.ours}).encode(), dtype=np.uint8)}
-    np.savez(args.out, **arrays_out)
-    print(f"wrote {args.out}")
+    np.savez(path, **arrays_out)
+    print(f"wrote {path}")
+
+
+if args.out:
+    write(args.out, fixed, "fixed step dt 0.025 ms")
+if args.out_cvode:
+    write(args.out_cvode, cv, "CVODE, default tolerances")
