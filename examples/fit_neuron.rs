@@ -94,9 +94,10 @@ struct Cli {
     /// Print one JSON object on stdout (progress stays on stderr).
     #[arg(long)]
     json: bool,
-    /// Score a saved model (--model) on this trial file (biophys .npz, simulated) and exit.
-    #[arg(long, requires = "model")]
-    eval: Option<PathBuf>,
+    /// Score a saved model (--model) on these trial files (biophys .npz, simulated; several
+    /// are scored together, as the test set is) and exit.
+    #[arg(long, requires = "model", num_args = 1..)]
+    eval: Vec<PathBuf>,
     /// The saved model for --eval.
     #[arg(long, requires = "eval")]
     model: Option<PathBuf>,
@@ -221,8 +222,8 @@ fn main() {
     common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("fit_neuron");
-    if let (Some(file), Some(model)) = (&cli.eval, &cli.model) {
-        return eval(file, model, &device, cli.json);
+    if let Some(model) = &cli.model {
+        return eval(&cli.eval, model, &device, cli.json);
     }
     let started = Instant::now();
     let default_out = if cli.sweep {
@@ -277,24 +278,28 @@ fn main() {
     );
 }
 
-/// `--eval FILE --model SAVED`: the same metrics on any trial of the cell.
-fn eval(file: &Path, model: &Path, device: &burn::tensor::Device, json: bool) {
-    let r = fit::evaluate_file(model, file, device).unwrap_or_else(|e| fail(e));
+/// `--eval FILE.. --model SAVED`: the same metrics on any trials of the cell.
+fn eval(files: &[PathBuf], model: &Path, device: &burn::tensor::Device, json: bool) {
+    let r = fit::evaluate_files(model, files, device).unwrap_or_else(|e| fail(e));
     let family = r.header.model.family();
     if json {
         println!(
             "{}",
-            serde_json::json!({"file": file, "model": model, "cell": r.header.cell, "family": family, "scores": r.scores})
+            serde_json::json!({"files": files, "model": model, "cell": r.header.cell, "family": family, "scores": r.scores})
         );
         return;
     }
+    let named = match files {
+        [one] => one.display().to_string(),
+        _ => format!("{} trials", files.len()),
+    };
     let s = &r.scores;
     println!(
         "{} ({} on {}) on {} ({} ms, {} spikes scored after the first {} ms):\n  spike AUC {:.4}, TPR at 1 % FPR {:.3}, voltage RMSE {:.2} mV, explained variance {:.1} %",
         model.display(),
         family.title(),
         r.header.cell,
-        file.display(),
+        named,
         r.ms,
         s.spikes,
         fit::SKIP_MS,

@@ -51,6 +51,11 @@ impl FitResult {
     pub fn headline(&self) -> Option<&Scores> {
         self.scores.as_ref().or(self.validation.as_ref())
     }
+
+    /// `cell | family | size`, a table row's first cells.
+    fn label(&self) -> String {
+        format!("{} | {} | {}", self.cell, self.family.title(), self.size)
+    }
 }
 
 /// A run's report.
@@ -93,10 +98,8 @@ impl FitReport {
                 },
             );
             s += &format!(
-                "| {} | {} | {} | {} | {:.3e} | {:.3e} | {valid_auc} | {valid_ev} | {test} | {:.0} |\n",
-                r.cell,
-                r.family.title(),
-                r.size,
+                "| {} | {} | {:.3e} | {:.3e} | {valid_auc} | {valid_ev} | {test} | {:.0} |\n",
+                r.label(),
                 r.params,
                 r.flops_per_ms,
                 r.all_ops_flops_per_ms,
@@ -114,10 +117,8 @@ impl FitReport {
                   |---|---|---|---:|---:|---:|---:|---:|---:|\n";
             for (r, n) in neuronio {
                 s += &format!(
-                    "| {} | {} | {} | {}/{} | {:.4} | {:.3} | {:.3} | {:.2} | {:.1} % |\n",
-                    r.cell,
-                    r.family.title(),
-                    r.size,
+                    "| {} | {}/{} | {:.4} | {:.3} | {:.3} | {:.2} | {:.1} % |\n",
+                    r.label(),
                     n.trials_kept,
                     n.trials,
                     n.auc,

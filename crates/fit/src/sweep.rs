@@ -399,34 +399,54 @@ fn write_report(
     Ok(())
 }
 
-/// A saved model scored on one trial file.
+/// A saved model scored on trial files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileScores {
     /// What the model file says it is.
     pub header: ModelHeader,
-    /// The trial's length, ms.
+    /// The trials' length, ms, summed.
     pub ms: usize,
-    /// The scores.
+    /// Trials scored.
+    #[serde(default = "one")]
+    pub trials: usize,
+    /// The scores, over every trial together.
     pub scores: Scores,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Scores the model saved at `model` on the simulated trial in `trial` (a biophys `.npz`, any
 /// synapse order: the neuron lays every row onto its grid; a baseline refuses another
 /// placement), skipping the first `SKIP_MS` as the held-out scores do.
 pub fn evaluate_file(model: &Path, trial: &Path, device: &Device) -> Result<FileScores, FitError> {
+    evaluate_files(model, &[trial], device)
+}
+
+/// [`evaluate_file`] over several trial files, scored together (as the test set is).
+pub fn evaluate_files(model: &Path, trials: &[impl AsRef<Path>], device: &Device) -> Result<FileScores, FitError> {
     let (header, fitted) = FitModel::load(model, device)?;
     // A preset's trial may place its synapses by section name only (a NeuronIO file, one made
     // with NEURON): read it onto the cell the model was fitted to.
-    let loaded = match biophys::preset(&header.cell) {
-        Ok(cell) => Trial::load_for(trial, &cell)?,
-        Err(_) => Trial::load(trial)?,
-    };
-    let seed = loaded.meta.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
-    let data = TrialData::from_trial(loaded, seed, trial)?;
-    let (scores, _) = score(&fitted, &header, std::slice::from_ref(&data), device)?;
+    let cell = biophys::preset(&header.cell).ok();
+    let data = trials
+        .iter()
+        .map(|path| {
+            let path = path.as_ref();
+            let loaded = match &cell {
+                Some(cell) => Trial::load_for(path, cell)?,
+                None => Trial::load(path)?,
+            };
+            let seed = loaded.meta.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
+            Ok(TrialData::from_trial(loaded, seed, path)?)
+        })
+        .collect::<Result<Vec<_>, FitError>>()?;
+    let (scores, _) = score(&fitted, &header, &data, device)?;
     Ok(FileScores {
         header,
-        ms: data.ms(),
+        ms: data.iter().map(TrialData::ms).sum(),
+        trials: data.len(),
         scores,
     })
 }

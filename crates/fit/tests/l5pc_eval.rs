@@ -93,6 +93,15 @@ fn a_saved_neuron_scores_an_l5pc_trial_in_any_row_order_and_a_baseline_refuses_i
     // A 1.5 s trial with few spikes is within NeuronIO's rule: its protocol scores it too.
     assert_eq!(as_made.scores.neuronio.map(|n| n.trials_kept), Some(1));
 
+    // Several files are scored together, as the test set is.
+    let both = fit::evaluate_files(&neuron_file, &[&path, &moved], &device).unwrap();
+    assert_eq!((both.trials, both.ms), (2, 3000));
+    assert_eq!(both.scores.bins, 2 * as_made.scores.bins);
+    assert!(
+        (both.scores.auc - as_made.scores.auc).abs() < 1e-4,
+        "the same trial twice"
+    );
+
     let ln_file = saved.join("ln.model");
     assert!(fit::evaluate_file(&ln_file, &path, &device).is_ok());
     let e = fit::evaluate_file(&ln_file, &moved, &device).unwrap_err().to_string();
