@@ -98,6 +98,10 @@ struct Cli {
     /// are scored together, as the test set is) and exit.
     #[arg(long, requires = "model", num_args = 1..)]
     eval: Vec<PathBuf>,
+    /// Merge the report.json files of several runs into one report and Pareto plot in --out
+    /// (published points marked for l5pc) and exit.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["eval", "model"])]
+    merge: Vec<PathBuf>,
     /// The saved model for --eval.
     #[arg(long, requires = "eval")]
     model: Option<PathBuf>,
@@ -222,6 +226,17 @@ fn main() {
     common::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let device = cli.device.device_or_exit("fit_neuron");
+    if !cli.merge.is_empty() {
+        let out = cli.out.clone().unwrap_or_else(|| "target/fit_neuron-merged".into());
+        let report = fit::merge_reports(&cli.merge, &out).unwrap_or_else(|e| fail(e));
+        if cli.json {
+            println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        } else {
+            print!("{}", report.to_table());
+            println!("wrote {}/{{report.json, pareto.svg}}", out.display());
+        }
+        return;
+    }
     if let Some(model) = &cli.model {
         return eval(&cli.eval, model, &device, cli.json);
     }

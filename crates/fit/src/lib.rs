@@ -40,4 +40,6 @@ pub use neuron_net::{DendriteStageConfig, NeuronNet, NeuronNetConfig, SomaMemory
 pub use report::{FitReport, FitResult};
 pub use session::{FitConfig, FitError, FitProgress, FitSession, StepLoss};
 pub use sizes::Size;
-pub use sweep::{FileScores, Observer, Quiet, SweepConfig, default_steps, evaluate_file, evaluate_files, run_sweep};
+pub use sweep::{
+    FileScores, Observer, Quiet, SweepConfig, default_steps, evaluate_file, evaluate_files, merge_reports, run_sweep,
+};

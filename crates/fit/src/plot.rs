@@ -27,17 +27,58 @@ fn colour(family: Family) -> RGBColor {
     COLOURS[Family::ALL.iter().position(|f| *f == family).expect("a family")]
 }
 
+/// A published model's point, drawn apart from the measured ones: other data, other training,
+/// its FLOPs computed by hand from the architecture (torch's convention), not counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    /// What it is and where it comes from.
+    pub label: &'static str,
+    /// Forward FLOPs per simulated ms, by hand (2 per multiply-add of its matmuls and convolutions).
+    pub flops_per_ms: f64,
+    /// Its reported spike AUC on its own test set.
+    pub auc: f64,
+}
+
+impl Published {
+    /// The published fits of NeuronIO's layer-5 pyramidal cell (NMDA): Beniaguev et al.'s 7-layer
+    /// temporal convnet (7 × 128 filters of 35 ms on 1 278 inputs: 9.2 M weights) and the
+    /// Branch-ELM with 20 memory units (`models/eval_results.csv`; 45 branches, MLP 65 → 40 → 20).
+    pub const L5PC: [Published; 2] = [
+        Published {
+            label: "published: Beniaguev et al. 7-layer TCN (NeuronIO data; FLOPs by hand)",
+            flops_per_ms: 1.83e7,
+            auc: 0.991,
+        },
+        Published {
+            label: "published: Branch-ELM, 20 units (NeuronIO data; FLOPs by hand)",
+            flops_per_ms: 6.9e3,
+            auc: 0.9922,
+        },
+    ];
+}
+
 /// Held-out spike AUC against forward FLOPs per simulated ms (log x): one series per family and
 /// cell (NMDA solid circles, other cells hollow triangles), the simulator's own cost per cell as
 /// a vertical line.
 pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(String, f64)]) -> std::io::Result<()> {
+    pareto_with(path, results, simulator, &[])
+}
+
+/// [`pareto`] with published points marked as such (black hollow squares, each in the legend).
+pub fn pareto_with(
+    path: impl AsRef<Path>,
+    results: &[FitResult],
+    simulator: &[(String, f64)],
+    published: &[Published],
+) -> std::io::Result<()> {
     if results.is_empty() {
         return Err(std::io::Error::other("plotting: no results to plot"));
     }
     let xs = results
         .iter()
         .map(|r| r.flops_per_ms)
-        .chain(simulator.iter().map(|s| s.1));
+        .chain(simulator.iter().map(|s| s.1))
+        .chain(published.iter().map(|p| p.flops_per_ms));
     let (lo, hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let ymin = results
         .iter()
@@ -97,6 +138,17 @@ pub fn pareto(path: impl AsRef<Path>, results: &[FitResult], simulator: &[(Strin
                         .map_err(draw_err)?;
                 }
             }
+        }
+        for p in published {
+            let point = (p.flops_per_ms, p.auc);
+            chart
+                .draw_series([Rectangle::new(
+                    [(point.0 / 1.12, point.1 - 0.002), (point.0 * 1.12, point.1 + 0.002)],
+                    BLACK.stroke_width(2),
+                )])
+                .map_err(draw_err)?
+                .label(p.label)
+                .legend(|(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], BLACK.stroke_width(2)));
         }
         for (cell, f) in simulator {
             chart
@@ -266,6 +318,13 @@ mod tests {
             "simulator (bs4)",
         ] {
             assert!(svg.contains(label), "the legend lacks {label}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        // Published points are marked as such, inside the axes.
+        pareto_with(&path, &results, &[], &Published::L5PC).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for p in Published::L5PC {
+            assert!(svg.contains(p.label), "the legend lacks {}", p.label);
         }
         std::fs::remove_file(&path).unwrap();
         let e = pareto(&path, &[], &[]).unwrap_err().to_string();

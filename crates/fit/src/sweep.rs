@@ -16,6 +16,7 @@ use crate::evaluate::{Prediction, Scores, flops_per_ms, score};
 use crate::grid::{GridLayout, GridRule};
 use crate::model::ModelConfig;
 use crate::model::{Family, FitModel, ModelHeader};
+use crate::plot::Published;
 use crate::report::{FitReport, FitResult};
 use crate::session::{FitConfig, FitError, FitProgress, FitSession};
 use crate::sizes::Size;
@@ -385,7 +386,12 @@ fn write_report(
     )?;
     saved(
         "pareto.svg",
-        crate::plot::pareto(out.join("pareto.svg"), &report.results, &report.simulator_flops_per_ms),
+        crate::plot::pareto_with(
+            out.join("pareto.svg"),
+            &report.results,
+            &report.simulator_flops_per_ms,
+            published_for(report),
+        ),
     )?;
     if let Some(trial) = trial {
         let p: Vec<(&str, &Prediction)> = traces.iter().map(|(label, p)| (label.as_str(), p)).collect();
@@ -397,6 +403,59 @@ fn write_report(
         )?;
     }
     Ok(())
+}
+
+/// The published points that belong on a report's Pareto plot: NeuronIO's when it fits `l5pc`
+/// (NMDA), none otherwise.
+fn published_for(report: &FitReport) -> &'static [Published] {
+    match report.results.iter().any(|r| r.cell == "l5pc") {
+        true => &Published::L5PC,
+        false => &[],
+    }
+}
+
+/// Several runs' reports as one (`report.json` and `pareto.svg` in `out`): runs of one cell with
+/// different settings (a neuron trained longer, the baselines) compared on one plot. Results
+/// keep their order; each cell's simulator cost appears once.
+pub fn merge_reports(reports: &[impl AsRef<Path>], out: &Path) -> Result<FitReport, FitError> {
+    let mut merged = FitReport {
+        results: Vec::new(),
+        simulator_flops_per_ms: Vec::new(),
+        data: String::new(),
+        device: String::new(),
+    };
+    for path in reports {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| FitError::Save {
+            path: path.into(),
+            source,
+        })?;
+        let r: FitReport = serde_json::from_str(&text)
+            .map_err(|e| FitError::Sweep(format!("{}: not a fit report ({e})", path.display())))?;
+        for (cell, f) in r.simulator_flops_per_ms {
+            if !merged.simulator_flops_per_ms.iter().any(|(c, _)| *c == cell) {
+                merged.simulator_flops_per_ms.push((cell, f));
+            }
+        }
+        for (field, value) in [(&mut merged.data, r.data), (&mut merged.device, r.device)] {
+            if !field.contains(&value) {
+                if !field.is_empty() {
+                    field.push_str("; ");
+                }
+                field.push_str(&value);
+            }
+        }
+        merged.results.extend(r.results);
+    }
+    if merged.results.is_empty() {
+        return Err(FitError::Sweep("merge: the reports hold no results".into()));
+    }
+    std::fs::create_dir_all(out).map_err(|source| FitError::Save {
+        path: out.into(),
+        source,
+    })?;
+    write_report(out, &merged, None, &[])?;
+    Ok(merged)
 }
 
 /// A saved model scored on trial files.

@@ -747,6 +747,16 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     assert_eq!(choosing.results[0].scores, None);
     assert_eq!(choosing.results[0].validation, neuron.validation);
     assert!(choosing.to_table().contains("not scored"));
+    // Two runs' reports as one: every result, each cell's simulator once, a Pareto plot.
+    let merged_dir = temp("merged");
+    let merged = fit::merge_reports(&[out.join("report.json"), out.join("report.json")], &merged_dir).unwrap();
+    assert_eq!(merged.results.len(), 2 * report.results.len());
+    assert_eq!(merged.simulator_flops_per_ms, report.simulator_flops_per_ms);
+    assert!(merged_dir.join("pareto.svg").exists() && merged_dir.join("report.json").exists());
+    let e = fit::merge_reports(&[out.join("pareto.svg")], &merged_dir)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a fit report"), "{e}");
     // A checkpoint made with other settings is refused, naming it.
     let e = fit::run_sweep(
         &fit::SweepConfig {
