@@ -168,16 +168,6 @@ impl GridLayout {
         let p = s.from + x.clamp(0.0, 1.0) * (s.to - s.from);
         Some((s.column, (p.max(0.0) as usize).min(self.positions - 1)))
     }
-
-    /// A one-line description: `stems: 9 columns + soma × 8 positions`.
-    pub fn describe(&self) -> String {
-        format!(
-            "{}: {} columns + soma × {} positions",
-            self.rule.name(),
-            self.columns - 1,
-            self.positions
-        )
-    }
 }
 
 /// Section indices, each after its parent (a validated cell is a tree rooted at the soma).

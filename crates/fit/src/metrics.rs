@@ -49,34 +49,10 @@ fn no_nan(what: &'static str, v: &[f64]) -> Result<(), MetricError> {
 }
 
 /// Area under the ROC curve: the probability that a random positive bin scores above a random
-/// negative one, ties counting one half (the Mann–Whitney U statistic with average ranks).
+/// negative one, ties counting one half (the Mann–Whitney U statistic; the trapezoidal area of
+/// [`roc_curve`], which is how scikit-learn computes it).
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
-    same_length("roc_auc", scores.len(), labels.len())?;
-    no_nan("roc_auc", scores)?;
-    let pos = labels.iter().filter(|l| **l).count();
-    let neg = labels.len() - pos;
-    if pos == 0 || neg == 0 {
-        return Err(MetricError::OneClass {
-            n: labels.len(),
-            class: if pos == 0 { "non-spikes" } else { "spikes" },
-        });
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    // Sum of the positives' ranks (1-based), tied runs sharing their average rank.
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
-            j += 1;
-        }
-        let average = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += average * order[i..=j].iter().filter(|&&k| labels[k]).count() as f64;
-        i = j + 1;
-    }
-    let u = rank_sum - (pos * (pos + 1)) as f64 / 2.0;
-    Ok(u / (pos as f64 * neg as f64))
+    Ok(roc_curve(scores, labels)?.area())
 }
 
 /// The fraction of positive bins scoring above the threshold that lets through `fpr` of the
