@@ -1,8 +1,9 @@
 //! The claim that a neuron is a convnet, measured: `biophys` simulates a ball-and-four-sticks
 //! cell with NMDA synapses (ground truth; or, with `--preset l5pc`, Hay's layer-5 pyramidal
-//! cell as NeuronIO simulates it), and three model families learn its spikes and somatic
-//! voltage every millisecond: the library's neuron (synapses on a dendrite grid, `Dendrites`,
-//! `DendriticSpike`, `Summation`, `Soma`), a temporal convnet and the linear-nonlinear floor.
+//! cell as NeuronIO simulates it), and model families learn its spikes and somatic voltage
+//! every millisecond: the library's neuron (synapses on a dendrite grid, `Dendrites`,
+//! `DendriticSpike`, `Summation`, `Soma`), a temporal convnet and the linear-nonlinear floor
+//! (and, with `--family elm`, the published Branch-ELM, the anchor on NeuronIO's cell).
 //! Each is scored on validation and test trials (spike AUC, TPR at 1 % FPR, voltage RMSE and
 //! explained variance; on l5pc also by NeuronIO's own evaluation code) against its forward
 //! FLOPs per simulated ms, counted by `flop-count`. The run itself
@@ -51,7 +52,8 @@ struct Cli {
     /// binning path distance from the soma [default for l5pc: stems:4].
     #[arg(long, value_parser = parse_grid)]
     grid: Option<(GridRule, usize)>,
-    /// Families to fit [default: all three].
+    /// Families to fit: neuron, tcn, ln, elm (the published Branch-ELM) [default: those of
+    /// --size, else neuron, tcn, ln].
     #[arg(long, value_delimiter = ',')]
     family: Vec<Family>,
     /// Sizes to fit, by label [default: neuron 4-1 and 4-4+m40, tcn 3x32, ln k80; every size
@@ -62,7 +64,7 @@ struct Cli {
     /// (about 4.5 hours on 2 cores; docs/fit.md).
     #[arg(long)]
     sweep: bool,
-    /// Adam steps per model [default: 1500 for a memory soma (`+m` sizes), 400 for the other
+    /// Adam steps per model [default: 1500 for leaky memory (`+m` sizes, elm20), 400 for the other
     /// neurons, 300 tcn and ln; 1000 each with --sweep].
     #[arg(long)]
     steps: Option<u64>,
@@ -110,7 +112,7 @@ struct Cli {
 /// The sizes, from the one table the parser reads.
 fn size_help() -> String {
     format!(
-        "Sizes to fit, by label: {} [default: neuron 4-1, tcn 3x32, ln k80; every size with --sweep]",
+        "Sizes to fit, by label: {} [default: neuron 4-1 and 4-4+m40, tcn 3x32, ln k80, elm elm20; every size with --sweep]",
         Size::labels()
     )
 }

@@ -16,7 +16,7 @@ use neuron_nn::ConfigError;
 use neuron_nn::error::check_nonzero;
 
 /// A causal convolution: `kernel` taps `dilation` apart, left padding only.
-fn causal(inputs: usize, outputs: usize, kernel: usize, dilation: usize, device: &Device) -> Conv1d {
+pub(crate) fn causal(inputs: usize, outputs: usize, kernel: usize, dilation: usize, device: &Device) -> Conv1d {
     Conv1dConfig::new(inputs, outputs, kernel)
         .with_dilation(dilation)
         .with_padding(PaddingConfig1d::Explicit((kernel - 1) * dilation, 0))

@@ -1,8 +1,8 @@
 //! # fit: the library's neuron fitted to a biophysical cell, scored against counted FLOPs
 //!
-//! Ground truth comes from `biophys` ([`data`]); three model families ([`model`]: the library's
-//! neuron, [`baselines`]) at named [`sizes`] learn to map a cell's input raster to its spikes
-//! and somatic voltage every millisecond on `train`'s loop ([`session`]), and are scored on
+//! Ground truth comes from `biophys` ([`data`]); four model families ([`model`]: the library's
+//! neuron, the [`baselines`], the published [`branch_elm`]) at named [`sizes`] learn to map a
+//! cell's input raster to its spikes and somatic voltage every millisecond on `train`'s loop ([`session`]), and are scored on
 //! held-out trials as the field scores such fits ([`evaluate`], [`metrics`]): spike ROC AUC,
 //! the true-positive rate at 1 % false positives, voltage RMS error and explained variance,
 //! beside forward FLOPs per simulated millisecond counted by `flop-count`. [`sweep`] runs a
@@ -20,6 +20,7 @@
 //! ```
 
 pub mod baselines;
+pub mod branch_elm;
 pub mod data;
 pub mod evaluate;
 pub mod grid;
@@ -33,6 +34,7 @@ pub mod sizes;
 pub mod sweep;
 
 pub use baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
+pub use branch_elm::{BranchElm, BranchElmConfig};
 pub use data::{CLIP_MV, DataConfig, DataId, Dataset, Normalisation, TrialData, load_or_simulate};
 pub use evaluate::{FlopsPerMs, NeuronIoScores, Prediction, SKIP_MS, Scores, flops_per_ms, predict, score};
 pub use model::{Family, FitModel, ModelConfig, ModelHeader, PlacementError};

@@ -1,4 +1,4 @@
-//! The three model families behind one type, and what a saved model carries besides weights:
+//! The four model families behind one type, and what a saved model carries besides weights:
 //! the training data's placement (the baselines read synapses by raster row) and the voltage
 //! normalisation.
 
@@ -12,6 +12,7 @@ use neuron_nn::{ConfigError, DendriteAlgorithm, LoadError};
 use serde::{Deserialize, Serialize};
 
 use crate::baselines::{LinearNonlinear, LinearNonlinearConfig, TcnConfig, TemporalConvNet};
+use crate::branch_elm::{BranchElm, BranchElmConfig};
 use crate::data::{Normalisation, TrialData};
 use crate::neuron_net::{NeuronNet, NeuronNetConfig};
 
@@ -24,11 +25,17 @@ pub enum Family {
     Tcn,
     /// The linear-nonlinear floor.
     Ln,
+    /// The Branch-ELM, the published anchor (Spieler et al. 2024).
+    Elm,
 }
 
 impl Family {
     /// All families, in report order.
-    pub const ALL: [Family; 3] = [Family::Neuron, Family::Tcn, Family::Ln];
+    pub const ALL: [Family; 4] = [Family::Neuron, Family::Tcn, Family::Ln, Family::Elm];
+
+    /// The families a run fits unless told which: the Branch-ELM, the published anchor on
+    /// NeuronIO's cell, only when asked for (`--family elm`).
+    pub const DEFAULT: [Family; 3] = [Family::Neuron, Family::Tcn, Family::Ln];
 
     /// Short name.
     pub fn name(self) -> &'static str {
@@ -36,6 +43,7 @@ impl Family {
             Family::Neuron => "neuron",
             Family::Tcn => "tcn",
             Family::Ln => "ln",
+            Family::Elm => "elm",
         }
     }
 
@@ -45,6 +53,7 @@ impl Family {
             Family::Neuron => "library neuron",
             Family::Tcn => "temporal convnet",
             Family::Ln => "linear-nonlinear",
+            Family::Elm => "Branch-ELM",
         }
     }
 }
@@ -56,7 +65,7 @@ impl std::str::FromStr for Family {
         Family::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown model family `{s}`: expected neuron, tcn or ln"))
+            .ok_or_else(|| format!("unknown model family `{s}`: expected neuron, tcn, ln or elm"))
     }
 }
 
@@ -69,6 +78,8 @@ pub enum ModelConfig {
     Tcn(TcnConfig),
     /// The linear-nonlinear model.
     Ln(LinearNonlinearConfig),
+    /// The Branch-ELM.
+    Elm(BranchElmConfig),
 }
 
 impl ModelConfig {
@@ -78,13 +89,18 @@ impl ModelConfig {
             Self::Neuron(_) => Family::Neuron,
             Self::Tcn(_) => Family::Tcn,
             Self::Ln(_) => Family::Ln,
+            Self::Elm(_) => Family::Elm,
         }
     }
 
     /// Whether outputs depend on the whole past (a soma with after-spike currents), not only
     /// on the last [`reach`](Self::reach) ms: such a model is evaluated in one pass per trial.
     pub fn recurrent(&self) -> bool {
-        matches!(self, Self::Neuron(c) if c.recurrent())
+        match self {
+            Self::Neuron(c) => c.recurrent(),
+            Self::Elm(_) => true,
+            _ => false,
+        }
     }
 
     /// Milliseconds of input before an output that it depends on (for a recurrent model, the
@@ -94,6 +110,7 @@ impl ModelConfig {
             Self::Neuron(c) => c.reach(),
             Self::Tcn(c) => c.reach(),
             Self::Ln(c) => c.reach(),
+            Self::Elm(c) => c.reach(),
         }
     }
 
@@ -103,6 +120,7 @@ impl ModelConfig {
             Self::Neuron(c) => c.validate(),
             Self::Tcn(c) => c.validate(),
             Self::Ln(c) => c.validate(),
+            Self::Elm(c) => c.validate(),
         }
     }
 
@@ -117,6 +135,15 @@ impl ModelConfig {
             }
             other => other,
         })
+    }
+
+    /// The same config for inputs worth `input_scale` per spike: the Branch-ELM undoes it, so
+    /// that it reads spikes as 0 and 1 as in its paper; the other families take it as it is.
+    pub fn for_input_scale(self, input_scale: f64) -> Self {
+        match self {
+            Self::Elm(c) => Self::Elm(c.with_input_gain(1.0 / input_scale)),
+            other => other,
+        }
     }
 
     /// Each dendrite stage's path as configured (`Auto` until [`ModelConfig::with_paths`]
@@ -150,6 +177,10 @@ impl ModelConfig {
                 reads(c.synapses, "LinearNonlinearConfig")?;
                 FitModel::Ln(c.init(device)?)
             }
+            Self::Elm(c) => {
+                reads(c.synapses, "BranchElmConfig")?;
+                FitModel::Elm(c.init(device)?)
+            }
         })
     }
 }
@@ -166,6 +197,8 @@ pub enum FitModel {
     Tcn(TemporalConvNet),
     /// The linear-nonlinear model.
     Ln(LinearNonlinear),
+    /// The Branch-ELM.
+    Elm(BranchElm),
 }
 
 impl FitModel {
@@ -175,6 +208,7 @@ impl FitModel {
             Self::Neuron(_) => Family::Neuron,
             Self::Tcn(_) => Family::Tcn,
             Self::Ln(_) => Family::Ln,
+            Self::Elm(_) => Family::Elm,
         }
     }
 
@@ -189,6 +223,7 @@ impl FitModel {
             Self::Neuron(m) => m.forward(x),
             Self::Tcn(m) => m.forward(x),
             Self::Ln(m) => m.forward(x),
+            Self::Elm(m) => m.forward(x),
         }
     }
 
@@ -224,6 +259,10 @@ impl FitModel {
                 &mut m.head.bias
             }
             Self::Ln(m) => {
+                zero(&mut m.head.weight);
+                &mut m.head.bias
+            }
+            Self::Elm(m) => {
                 zero(&mut m.head.weight);
                 &mut m.head.bias
             }
@@ -369,7 +408,7 @@ mod tests {
         assert!("neuron".parse::<Family>() == Ok(Family::Neuron));
         assert_eq!(
             "cnn".parse::<Family>().unwrap_err(),
-            "unknown model family `cnn`: expected neuron, tcn or ln"
+            "unknown model family `cnn`: expected neuron, tcn, ln or elm"
         );
     }
 

@@ -11,7 +11,12 @@ use crate::evaluate::Prediction;
 use crate::model::Family;
 use crate::report::FitResult;
 
-const COLOURS: [RGBColor; 3] = [RGBColor(200, 40, 40), RGBColor(30, 90, 200), RGBColor(90, 90, 90)];
+const COLOURS: [RGBColor; 4] = [
+    RGBColor(200, 40, 40),
+    RGBColor(30, 90, 200),
+    RGBColor(90, 90, 90),
+    RGBColor(40, 150, 70),
+];
 
 /// One per model in the traces (the default run shows four).
 const TRACE_COLOURS: [RGBColor; 6] = [

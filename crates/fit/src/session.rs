@@ -194,12 +194,13 @@ impl FitSession {
         config.validate()?;
         let device = device.clone().autodiff();
         let synapses = data.synapses();
-        let model = config
-            .model
-            .clone()
-            .with_paths(config.batch, config.model.reach() + config.window, &device)?;
-        device.seed(config.seed);
         let scale = input_scale(&data.train);
+        let model = config.model.clone().for_input_scale(scale).with_paths(
+            config.batch,
+            config.model.reach() + config.window,
+            &device,
+        )?;
+        device.seed(config.seed);
         let net = model
             .init(&synapses, &device)?
             .initialise(&data.train, data.spike_probability(), scale);

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::baselines::{LinearNonlinearConfig, TcnConfig};
+use crate::branch_elm::BranchElmConfig;
 use crate::model::{Family, ModelConfig};
 use crate::neuron_net::{DendriteStageConfig, NeuronNetConfig, SomaMemory};
 
@@ -49,8 +50,22 @@ fn ln(synapses: usize, kernel: usize) -> ModelConfig {
     ModelConfig::Ln(LinearNonlinearConfig::new(synapses).with_kernel(kernel))
 }
 
+/// The published Branch-ELM with `units` memory units for a cell with `synapses` rows: 45
+/// branches, each as long, relative to the rows, as NeuronIO's 100 of 1 278 (so windows
+/// overlap as much), and never shorter than the stride between them.
+fn branch_elm(synapses: usize, units: usize) -> ModelConfig {
+    let branches = 45;
+    let per_branch = (100 * synapses).div_ceil(1278).max(synapses.div_ceil(branches));
+    ModelConfig::Elm(
+        BranchElmConfig::new(synapses)
+            .with_branches(branches)
+            .with_per_branch(per_branch)
+            .with_units(units),
+    )
+}
+
 /// Every size, smallest first within each family.
-const SIZES: [Entry; 16] = [
+const SIZES: [Entry; 17] = [
     Entry {
         family: Family::Neuron,
         label: "1",
@@ -148,6 +163,12 @@ const SIZES: [Entry; 16] = [
         label: "k80",
         model: |s, _| ln(s, 80),
     },
+    // The published Branch-ELM (20 memory units, MLP 40 wide; 8 002 parameters on l5pc).
+    Entry {
+        family: Family::Elm,
+        label: "elm20",
+        model: |s, _| branch_elm(s, 20),
+    },
 ];
 
 /// A named size of a model family (`4-1`, `3x32`, `k80`...): labels are unique across families.
@@ -172,6 +193,7 @@ impl Size {
             Family::Neuron => &["4-1", "4-4+m40"],
             Family::Tcn => &["3x32"],
             Family::Ln => &["k80"],
+            Family::Elm => &["elm20"],
         };
         labels
             .iter()
@@ -179,9 +201,13 @@ impl Size {
             .collect()
     }
 
-    /// Whether it has a memory soma (`+m` sizes): they train longer, on longer windows.
+    /// Whether it has leaky memory (`+m` sizes, the Branch-ELM): they train longer.
     pub fn has_memory(self) -> bool {
-        matches!(self.model(1, 1), ModelConfig::Neuron(n) if n.soma_memory.is_some())
+        match self.model(1, 1) {
+            ModelConfig::Neuron(n) => n.soma_memory.is_some(),
+            ModelConfig::Elm(_) => true,
+            _ => false,
+        }
     }
 
     /// Its family.
@@ -257,7 +283,7 @@ mod tests {
         }
         let e = "4-2".parse::<Size>().unwrap_err();
         assert!(e.starts_with("no size `4-2`; sizes: neuron 1, 4-1, 8-8-1"), "{e}");
-        assert!(e.contains("tcn 2x8, 3x32, 5x64; ln k20, k40, k80"), "{e}");
+        assert!(e.contains("tcn 2x8, 3x32, 5x64; ln k20, k40, k80; elm elm20"), "{e}");
     }
 
     #[test]
@@ -270,7 +296,7 @@ mod tests {
         }
         for family in Family::ALL {
             assert!(Size::defaults_for(family).iter().all(|s| s.family() == family));
-            assert!(Size::of(family).count() >= 3);
+            assert!(Size::of(family).count() >= 1);
         }
         // The labels say what they build: `4-1` has stages of 4 and 1 maps, `+m80` 80 units.
         let ModelConfig::Neuron(n) = "4-1".parse::<Size>().unwrap().model(250, 4) else {
@@ -282,7 +308,17 @@ mod tests {
         };
         assert_eq!(n.soma_memory.map(|m| (m.units, m.hidden)), Some((80, 128)));
         let memory: Vec<&str> = Size::all().filter(|s| s.has_memory()).map(Size::label).collect();
-        assert_eq!(memory, ["4-4+m", "4-4+m40", "4-4+m80"]);
+        assert_eq!(memory, ["4-4+m", "4-4+m40", "4-4+m80", "elm20"]);
+        // The Branch-ELM on NeuronIO's cell is the published model; on bs4 its windows overlap
+        // as much (stride 6, 20 synapses per branch).
+        let ModelConfig::Elm(e) = "elm20".parse::<Size>().unwrap().model(1278, 639) else {
+            panic!("an elm")
+        };
+        assert_eq!((e.branches, e.per_branch, e.num_params()), (45, 100, 8002));
+        let ModelConfig::Elm(e) = "elm20".parse::<Size>().unwrap().model(250, 4) else {
+            panic!("an elm")
+        };
+        assert_eq!((e.per_branch, 250usize.div_ceil(45)), (20, 6));
         let ModelConfig::Tcn(t) = "5x64".parse::<Size>().unwrap().model(250, 4) else {
             panic!("a tcn")
         };

@@ -41,7 +41,8 @@ pub struct SweepConfig {
     /// How the library neuron's grid lays out a reconstructed tree (a rule and positions per
     /// column); `None`: one column per section ([`GridLayout`]).
     pub grid: Option<(GridRule, usize)>,
-    /// Families to fit; empty: all three.
+    /// Families to fit; empty: those of [`SweepConfig::sizes`], or without sizes
+    /// [`Family::DEFAULT`] (all but the Branch-ELM).
     pub families: Vec<Family>,
     /// Sizes to fit; empty: each family's defaults ([`Size::defaults_for`]), or every size with
     /// `every_size`.
@@ -120,10 +121,15 @@ impl SweepConfig {
         })
     }
 
-    /// The families asked for, or all three.
+    /// The families asked for, else the sizes' families, else [`Family::DEFAULT`].
     pub fn families(&self) -> Vec<Family> {
-        if self.families.is_empty() {
-            Family::ALL.to_vec()
+        if self.families.is_empty() && !self.sizes.is_empty() {
+            Family::ALL
+                .into_iter()
+                .filter(|f| self.sizes.iter().any(|s| s.family() == *f))
+                .collect()
+        } else if self.families.is_empty() {
+            Family::DEFAULT.to_vec()
         } else {
             self.families.clone()
         }
@@ -197,7 +203,7 @@ impl SweepConfig {
 pub fn default_steps(size: Size, every_size: bool) -> u64 {
     match (every_size, size.family()) {
         (true, _) => 1000,
-        (false, Family::Neuron) if size.has_memory() => 1500,
+        (false, _) if size.has_memory() => 1500,
         (false, Family::Neuron) => 400,
         (false, _) => 300,
     }
@@ -517,7 +523,14 @@ mod tests {
     #[test]
     fn the_main_command_fits_the_default_sizes_and_the_sweep_every_size() {
         let main = SweepConfig::new("out", "cache");
-        assert_eq!(main.families(), Family::ALL.to_vec());
+        assert_eq!(main.families(), Family::DEFAULT.to_vec());
+        assert!(!main.families().contains(&Family::Elm));
+        // Sizes alone name their families.
+        let elm = SweepConfig {
+            sizes: vec!["elm20".parse().unwrap(), "4-1".parse().unwrap()],
+            ..main.clone()
+        };
+        assert_eq!(elm.families(), [Family::Neuron, Family::Elm]);
         for family in Family::ALL {
             assert_eq!(main.sizes_of(family), Size::defaults_for(family));
         }

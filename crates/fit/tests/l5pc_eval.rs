@@ -6,7 +6,7 @@ use biophys::{Synapses, Trial};
 use burn::tensor::Device;
 use fit::grid::{GridLayout, GridRule};
 use fit::{DataConfig, FitModel, ModelConfig, ModelHeader, NeuronNetConfig, Normalisation};
-use fit::{DendriteStageConfig, LinearNonlinearConfig};
+use fit::{BranchElmConfig, DendriteStageConfig, LinearNonlinearConfig};
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("fit-l5pc-{}-{name}", std::process::id()));
@@ -65,8 +65,10 @@ fn a_saved_neuron_scores_an_l5pc_trial_in_any_row_order_and_a_baseline_refuses_i
             .with_grid(layout),
     );
     let ln = ModelConfig::Ln(LinearNonlinearConfig::new(synapses.len()).with_kernel(8));
+    // The published Branch-ELM, which reads rows by index as the baselines do.
+    let elm = ModelConfig::Elm(BranchElmConfig::new(synapses.len()).with_units(4));
     let saved = temp("models");
-    for (name, config) in [("neuron", &neuron), ("ln", &ln)] {
+    for (name, config) in [("neuron", &neuron), ("ln", &ln), ("elm", &elm)] {
         let header = ModelHeader {
             model: config.clone(),
             cell: "l5pc".into(),
@@ -102,8 +104,10 @@ fn a_saved_neuron_scores_an_l5pc_trial_in_any_row_order_and_a_baseline_refuses_i
         "the same trial twice"
     );
 
-    let ln_file = saved.join("ln.model");
-    assert!(fit::evaluate_file(&ln_file, &path, &device).is_ok());
-    let e = fit::evaluate_file(&ln_file, &moved, &device).unwrap_err().to_string();
-    assert!(e.contains("placement differs"), "{e}");
+    for family in ["ln", "elm"] {
+        let file = saved.join(format!("{family}.model"));
+        assert!(fit::evaluate_file(&file, &path, &device).is_ok(), "{family}");
+        let e = fit::evaluate_file(&file, &moved, &device).unwrap_err().to_string();
+        assert!(e.contains("placement differs"), "{family}: {e}");
+    }
 }

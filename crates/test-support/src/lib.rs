@@ -1,5 +1,7 @@
 //! Helpers shared by this workspace's tests (a dev-dependency only; not part of any public API).
 
+pub mod gradcheck;
+
 use std::sync::{Mutex, MutexGuard};
 
 use burn::tensor::{Device, Distribution, Tensor};
