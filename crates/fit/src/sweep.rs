@@ -312,7 +312,8 @@ pub fn run_sweep(config: &SweepConfig, device: &Device, observer: &mut impl Obse
                     cell: cell.name.clone(),
                     family,
                     size,
-                    model: session.config.model.clone(),
+                    // As it ran: the Branch-ELM's input gain is the data's.
+                    model: session.config.model.clone().for_input_scale(session.header.input_scale),
                     params: model.num_params(),
                     flops_per_ms: flops.torch,
                     all_ops_flops_per_ms: flops.all_ops,

@@ -658,8 +658,8 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     let config = fit::SweepConfig {
         train_trials: 2,
         seconds: 1.2,
-        families: vec![fit::Family::Neuron, fit::Family::Ln],
-        sizes: vec!["1".parse().unwrap(), "k20".parse().unwrap()],
+        families: vec![fit::Family::Neuron, fit::Family::Ln, fit::Family::Elm],
+        sizes: vec!["1".parse().unwrap(), "k20".parse().unwrap(), "elm20".parse().unwrap()],
         steps: Some(4),
         window: Some(128),
         ..fit::SweepConfig::new(&out, temp("sweep-data"))
@@ -675,9 +675,9 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     }
     let mut seen = Count(Vec::new(), 0);
     let report = fit::run_sweep(&config, &device, &mut seen).unwrap();
-    assert_eq!(seen.0, ["bs4-neuron-1", "bs4-ln-k20"]);
-    assert_eq!(seen.1, 8, "4 steps each");
-    assert_eq!(report.results.len(), 2);
+    assert_eq!(seen.0, ["bs4-neuron-1", "bs4-ln-k20", "bs4-elm-elm20"]);
+    assert_eq!(seen.1, 12, "4 steps each");
+    assert_eq!(report.results.len(), 3);
     let neuron = &report.results[0];
     assert_eq!((neuron.size.label(), neuron.steps, neuron.reach_ms), ("1", 4, 91));
     // The neuron's one stage on the path the plan took for its training windows (never `Auto`);
@@ -693,6 +693,19 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     );
     assert_ne!(neuron.dendrite_paths[0], neuron_nn::DendriteAlgorithm::Auto);
     assert!(report.results[1].dendrite_paths.is_empty());
+    // The Branch-ELM ran, was reported and was saved reading spikes as 0 and 1, as its paper's.
+    let (header, _) = FitModel::load(out.join("models/bs4-elm-elm20.model"), &device).unwrap();
+    for model in [&report.results[2].model, &header.model] {
+        let fit::ModelConfig::Elm(elm) = model else {
+            panic!("an elm config")
+        };
+        assert!(
+            (elm.input_gain * header.input_scale - 1.0).abs() < 1e-12,
+            "{}",
+            elm.input_gain
+        );
+    }
+    assert!(header.input_scale > 2.0, "sparse spikes: a scale well above 1");
     for file in [
         "report.json",
         "pareto.svg",

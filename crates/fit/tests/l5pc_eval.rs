@@ -5,8 +5,8 @@
 use biophys::{Synapses, Trial};
 use burn::tensor::Device;
 use fit::grid::{GridLayout, GridRule};
-use fit::{DataConfig, FitModel, ModelConfig, ModelHeader, NeuronNetConfig, Normalisation};
 use fit::{BranchElmConfig, DendriteStageConfig, LinearNonlinearConfig};
+use fit::{DataConfig, FitModel, ModelConfig, ModelHeader, NeuronNetConfig, Normalisation};
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("fit-l5pc-{}-{name}", std::process::id()));
