@@ -46,6 +46,12 @@ fn tcn(synapses: usize, layers: usize, width: usize) -> ModelConfig {
     ModelConfig::Tcn(TcnConfig::new(synapses, width, layers))
 }
 
+/// Beniaguev et al.'s one-layer network for NeuronIO's NMDA cell (`fit_CNN.py`: 128 filters of
+/// 110 ms), which their deeper ones beat.
+fn tcn_one_layer(synapses: usize) -> ModelConfig {
+    ModelConfig::Tcn(TcnConfig::new(synapses, 128, 1).with_first_kernel(110))
+}
+
 fn ln(synapses: usize, kernel: usize) -> ModelConfig {
     ModelConfig::Ln(LinearNonlinearConfig::new(synapses).with_kernel(kernel))
 }
@@ -65,7 +71,7 @@ fn branch_elm(synapses: usize, units: usize) -> ModelConfig {
 }
 
 /// Every size, smallest first within each family.
-const SIZES: [Entry; 17] = [
+const SIZES: [Entry; 18] = [
     Entry {
         family: Family::Neuron,
         label: "1",
@@ -147,6 +153,11 @@ const SIZES: [Entry; 17] = [
         family: Family::Tcn,
         label: "5x64",
         model: |s, _| tcn(s, 5, 64),
+    },
+    Entry {
+        family: Family::Tcn,
+        label: "1x128",
+        model: |s, _| tcn_one_layer(s),
     },
     Entry {
         family: Family::Ln,
@@ -283,7 +294,10 @@ mod tests {
         }
         let e = "4-2".parse::<Size>().unwrap_err();
         assert!(e.starts_with("no size `4-2`; sizes: neuron 1, 4-1, 8-8-1"), "{e}");
-        assert!(e.contains("tcn 2x8, 3x32, 5x64; ln k20, k40, k80; elm elm20"), "{e}");
+        assert!(
+            e.contains("tcn 2x8, 3x32, 5x64, 1x128; ln k20, k40, k80; elm elm20"),
+            "{e}"
+        );
     }
 
     #[test]
