@@ -22,6 +22,20 @@
 //! default); and with `m = 1.7159 λ u` the update is `memory_soma`'s recurrence in `u`
 //! ([`leaky_memory`]: one fused op on flex), `W₁`'s memory rows scaled by `1.7159 λ κ_m` and
 //! `W₂, b₂` by ⅔. The parameters are the ELM's own, so Adam sees the paper's parametrisation.
+//!
+//! ```
+//! use burn::module::Module;
+//! use burn::tensor::{Device, Tensor};
+//! use fit::BranchElmConfig;
+//!
+//! let device = Device::flex();
+//! // The published 20-unit Branch-ELM for NeuronIO's 1 278 input rows.
+//! let elm = BranchElmConfig::new(1278).init(&device)?;
+//! assert_eq!(elm.num_params(), 8002);
+//! let out = elm.forward(Tensor::zeros([1, 1278, 10], &device)); // 10 ms of silence
+//! assert_eq!(out.dims(), [1, 2, 10]); // spike logit and voltage every ms
+//! # Ok::<(), neuron_nn::ConfigError>(())
+//! ```
 
 use burn::config::Config;
 use burn::module::{Module, Param};
