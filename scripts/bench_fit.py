@@ -15,6 +15,9 @@ Models (bs4: 250 synapses, 4 branches + the soma's column = 5 grid columns, 10 p
   neuron-4-4+m40 the same with 40 memory units and an MLP of 64
   tcn-3x32       causal Conv1d 250 → 32 (35 taps), two 32 → 32 (5 taps, dilation 2), ReLU, 1×1 head
   ln-k80         a causal 80-tap filter per synapse summed (Conv1d 250 → 1), an affine head
+  elm-elm20      the Branch-ELM as its own code runs it (expressive_leaky_memory_neuron.py, v1,
+                 github:AaronSpieler/elmneuron): NeuronIO routing onto 45 windows of 20 synapses,
+                 a trace per synapse, 20 memory units, MLP 65 → 40 → 20 (ReLU), a step per ms
 Loss: binary cross-entropy with logits on the spike output plus 0.5 × MSE of the voltage output,
 over the last `window` ms of each sample; Adam (lr 3e-3).
 """
@@ -137,12 +140,47 @@ class Ln(nn.Module):
         return s.head(s.filters(causal(x, s.reach)))
 
 
+class Elm(nn.Module):
+    """The Branch-ELM's dynamics as its code writes them: every ms, every synapse's trace, the
+    branch sums, the MLP on [sums, κ_m·m], m ← κ_m·m + λ(1−κ_m)·1.7159·tanh(⅔·MLP), y = W_y·m."""
+
+    def __init__(s, branches=45, per_branch=20, units=20):
+        super().__init__()
+        n = SYNAPSES
+        interlocked = (torch.arange(n) % 2) * (n // 2) + torch.arange(n) // 2
+        idx = torch.arange(branches)[:, None] * math.ceil(n / branches) + torch.arange(per_branch)[None]
+        s.register_buffer("valid", (idx < n).flatten().float())
+        s.register_buffer("rows", interlocked[idx.clamp(max=n - 1).flatten()])
+        s.w_s = nn.Parameter(torch.full((branches * per_branch,), 0.5))
+        s.mlp = nn.Sequential(nn.Linear(branches + units, 2 * units), nn.ReLU(), nn.Linear(2 * units, units))
+        s.w_y = nn.Linear(units, 2)
+        taus = torch.logspace(math.log10(1 + 1e-6), math.log10(150 - 1e-6), units)
+        s.register_buffer("kappa_m", torch.exp(-1 / taus))
+        s.kappa_s, s.branches, s.units = math.exp(-1 / 5), branches, units
+        s.reach = 49 + 450  # as the Rust side: the trace's 50 taps and 3 × 150 ms
+
+    def forward(s, x):  # [b, synapses, t] → [b, 2, t]
+        b, _, t = x.shape
+        inputs = x.index_select(1, s.rows) * s.valid[None, :, None]
+        w = torch.relu(s.w_s)
+        syn, m = x.new_zeros(b, len(s.rows)), x.new_zeros(b, s.units)
+        out = []
+        for i in range(t):
+            syn = s.kappa_s * syn + w * inputs[:, :, i]
+            d = syn.view(b, s.branches, -1).sum(-1)
+            delta = 1.7159 * torch.tanh(s.mlp(torch.cat([d, s.kappa_m * m], -1)) * 2 / 3)
+            m = s.kappa_m * m + 5.0 * (1 - s.kappa_m) * delta
+            out.append(s.w_y(m))
+        return torch.stack(out, 2)
+
+
 MODELS = {
     "neuron-4-1": (lambda: Neuron(1, None), 256),
     "neuron-4-4+m40": (lambda: Neuron(4, (40, 64)), 512),
     "neuron-4-4+m80": (lambda: Neuron(4, (80, 128)), 512),
     "tcn-3x32": (lambda: Tcn(32, 3), 256),
     "ln-k80": (lambda: Ln(80), 256),
+    "elm-elm20": (lambda: Elm(), 256),
 }
 
 results = {}
