@@ -1,6 +1,6 @@
 //! The four model families behind one type, and what a saved model carries besides weights:
-//! the training data's placement (the baselines read synapses by raster row) and the voltage
-//! normalisation.
+//! the training data's placement (the baselines and the Branch-ELM read synapses by raster row)
+//! and the voltage normalisation.
 
 use std::path::Path;
 
@@ -305,7 +305,8 @@ pub struct ModelHeader {
 /// Why a model cannot score a trial.
 #[derive(Debug, thiserror::Error)]
 pub enum PlacementError {
-    /// A baseline met a trial whose synapses are not the ones it was trained on.
+    /// A model that reads rows by index (a baseline, the Branch-ELM) met a trial whose synapses
+    /// are not the ones it was trained on.
     #[error(
         "the {family} reads synapses by raster row, so it only scores trials with its training placement; \
          this trial's placement differs ({detail}). The library's neuron lays any placement onto its grid: score it with that"
@@ -338,7 +339,7 @@ pub fn placement_difference(trained: &Synapses, given: &Synapses) -> Option<Stri
 
 impl FitModel {
     /// The model for a trial with `given` synapses: the neuron lays them onto its grid; a
-    /// baseline refuses any placement but its training one.
+    /// baseline or the Branch-ELM refuses any placement but its training one.
     pub fn for_placement(&self, trained: &Synapses, given: &Synapses) -> Result<Self, PlacementError> {
         match self {
             Self::Neuron(m) => Ok(Self::Neuron(m.with_placement(given)?)),
