@@ -119,13 +119,11 @@ pub struct BranchElm {
     pub dynamics: ElmDynamics,
 }
 
-/// What a Branch-ELM does not learn: the routing, the decays, λ and the input's gain.
+/// What a Branch-ELM does not learn: which routed slots are used, the decays, λ and the input's gain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElmDynamics {
     /// Input rows.
     pub synapses: usize,
-    /// Input row of every synapse, `[branches · per_branch]`.
-    pub routing: Vec<usize>,
     /// 1 for a synapse on an input row, 0 for a slot past the last row.
     pub valid: Vec<f64>,
     /// Branches.
@@ -232,10 +230,9 @@ impl BranchElmConfig {
 
     /// The fixed parts.
     pub fn dynamics(&self) -> ElmDynamics {
-        let (routing, valid) = neuronio_routing(self.synapses, self.branches, self.per_branch);
+        let (_, valid) = neuronio_routing(self.synapses, self.branches, self.per_branch);
         ElmDynamics {
             synapses: self.synapses,
-            routing,
             valid: valid.into_iter().map(|v| if v { 1.0 } else { 0.0 }).collect(),
             branches: self.branches,
             synapse_decay: (-1.0 / self.tau_synapse).exp(),
@@ -532,14 +529,15 @@ mod tests {
         );
         let (nb, u) = (d.branches, d.memory_decay.len());
         let h = b1.len();
-        let per = d.routing.len() / nb;
+        let per = d.valid.len() / nb;
+        let (routing, _) = neuronio_routing(d.synapses, nb, per);
         let mut out = vec![0.0; batch * 2 * time];
         for bi in 0..batch {
-            let mut s = vec![0.0; d.routing.len()];
+            let mut s = vec![0.0; routing.len()];
             let mut m = vec![0.0; u];
             for t in 0..time {
                 for (k, sk) in s.iter_mut().enumerate() {
-                    let input = x[(bi * rows + d.routing[k]) * time + t] * d.valid[k] * d.input_gain;
+                    let input = x[(bi * rows + routing[k]) * time + t] * d.valid[k] * d.input_gain;
                     *sk = d.synapse_decay * *sk + w_s[k] * input;
                 }
                 let z: Vec<f64> = (0..nb)
