@@ -8,8 +8,8 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::PaddingConfig1d;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig1d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use neuron_nn::ConfigError;
@@ -41,13 +41,20 @@ pub struct TcnConfig {
     /// Steps between the later layers' taps. Default 2.
     #[config(default = 2)]
     pub dilation: usize,
+    /// A batch norm after every hidden layer's ReLU, as Beniaguev et al.'s networks have
+    /// (`fit_CNN.py`); at inference it is a per-channel affine map. Default `None`: none, as
+    /// `Some(false)` (an `Option` so that configs saved before it existed still load).
+    pub batch_norm: Option<bool>,
 }
 
-/// Causal `Conv1d` layers with ReLU, then a 1×1 convolution to (spike logit, voltage).
+/// Causal `Conv1d` layers with ReLU (each then batch-normalised if configured), then a 1×1
+/// convolution to (spike logit, voltage).
 #[derive(Module, Debug)]
 pub struct TemporalConvNet {
     /// The hidden layers.
     pub layers: Vec<Conv1d>,
+    /// One per hidden layer, or none (`TcnConfig::batch_norm`).
+    pub norms: Vec<BatchNorm>,
     /// Hidden channels → 2 outputs.
     pub head: Conv1d,
 }
@@ -81,22 +88,36 @@ impl TcnConfig {
         for _ in 1..self.layers {
             layers.push(causal(self.width, self.width, self.kernel, self.dilation, device));
         }
+        let norms = match self.batch_norm.unwrap_or(false) {
+            true => (0..self.layers)
+                .map(|_| BatchNormConfig::new(self.width).init(device))
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(TemporalConvNet {
             layers,
+            norms,
             head: causal(self.width, 2, 1, 1, device),
         })
     }
 }
 
 impl TemporalConvNet {
-    /// Input raster to (spike logit, normalised voltage).
+    /// Input raster to (spike logit, normalised voltage). Batch norms use the batch's
+    /// statistics on an autodiff device and their running ones otherwise (Burn's `BatchNorm`).
     ///
     /// # Shapes
     ///
     /// - input: `[batch, synapses, time]`
     /// - output: `[batch, 2, time]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let h = self.layers.iter().fold(x, |h, layer| relu(layer.forward(h)));
+        let h = self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
+            let h = relu(layer.forward(h));
+            match self.norms.get(i) {
+                Some(norm) => norm.forward(h),
+                None => h,
+            }
+        });
         self.head.forward(h)
     }
 
@@ -219,6 +240,48 @@ mod tests {
         let model = ln.init(&device).unwrap().map(&mut Positive);
         assert_eq!(response(|x| model.forward(x), 3, 5, 30), (5, 10));
         assert_eq!((net.synapses(), model.synapses()), (3, 3));
+        let normed = tcn
+            .clone()
+            .with_batch_norm(Some(true))
+            .init(&device)
+            .unwrap()
+            .map(&mut Positive);
+        assert_eq!(response(|x| normed.forward(x), 3, 5, 30), (5, 5 + tcn.reach()));
+    }
+
+    #[test]
+    fn batch_norm_follows_each_relu() {
+        let device = Device::flex();
+        let mut net = TcnConfig::new(2, 3, 1)
+            .with_first_kernel(2)
+            .with_batch_norm(Some(true))
+            .init(&device)
+            .unwrap();
+        // Inference with fresh running statistics (mean 0, variance 1) and γ = −1: the norm
+        // negates the ReLU's output; before the ReLU it would clip the negated drive instead.
+        net.norms[0].gamma = Param::from_tensor(Tensor::full([3], -1.0, &device));
+        let x = Tensor::<3>::random([1, 2, 12], burn::tensor::Distribution::Default, &device);
+        let h = relu(net.layers[0].forward(x.clone()));
+        let plain = TemporalConvNet {
+            layers: net.layers.clone(),
+            norms: Vec::new(),
+            head: net.head.clone(),
+        };
+        let bias = net.head.bias.as_ref().unwrap().val().reshape([1, 2, 1]);
+        let scale = -1.0 / (1.0 + net.norms[0].epsilon).sqrt();
+        let want = (plain.forward(x.clone()) - bias.clone()) * scale + bias;
+        let got = net.forward(x);
+        let err: f64 = (got - want).abs().max().into_scalar();
+        assert!(err < 1e-5, "{err}");
+        assert!(h.max().into_scalar::<f32>() > 0.0, "some ReLU passes");
+    }
+
+    #[test]
+    fn a_config_saved_before_batch_norm_loads_without_it() {
+        let old = r#"{"synapses":3,"width":4,"layers":2,"first_kernel":35,"kernel":5,"dilation":2}"#;
+        let config: TcnConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(config, TcnConfig::new(3, 4, 2));
+        assert!(config.init(&Device::flex()).unwrap().norms.is_empty());
     }
 
     #[test]

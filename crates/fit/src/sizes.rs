@@ -52,6 +52,17 @@ fn tcn_one_layer(synapses: usize) -> ModelConfig {
     ModelConfig::Tcn(TcnConfig::new(synapses, 128, 1).with_first_kernel(110))
 }
 
+/// Beniaguev et al.'s deepest NMDA network in `fit_CNN.py`: 7 layers of 128 filters of 35 ms,
+/// each ReLU followed by a batch norm as theirs.
+fn tcn_seven_layers(synapses: usize) -> ModelConfig {
+    let config = TcnConfig::new(synapses, 128, 7)
+        .with_first_kernel(35)
+        .with_kernel(35)
+        .with_dilation(1)
+        .with_batch_norm(Some(true));
+    ModelConfig::Tcn(config)
+}
+
 fn ln(synapses: usize, kernel: usize) -> ModelConfig {
     ModelConfig::Ln(LinearNonlinearConfig::new(synapses).with_kernel(kernel))
 }
@@ -71,7 +82,7 @@ fn branch_elm(synapses: usize, units: usize) -> ModelConfig {
 }
 
 /// Every size, smallest first within each family.
-const SIZES: [Entry; 18] = [
+const SIZES: [Entry; 19] = [
     Entry {
         family: Family::Neuron,
         label: "1",
@@ -158,6 +169,11 @@ const SIZES: [Entry; 18] = [
         family: Family::Tcn,
         label: "1x128",
         model: |s, _| tcn_one_layer(s),
+    },
+    Entry {
+        family: Family::Tcn,
+        label: "7x128",
+        model: |s, _| tcn_seven_layers(s),
     },
     Entry {
         family: Family::Ln,
@@ -295,7 +311,7 @@ mod tests {
         let e = "4-2".parse::<Size>().unwrap_err();
         assert!(e.starts_with("no size `4-2`; sizes: neuron 1, 4-1, 8-8-1"), "{e}");
         assert!(
-            e.contains("tcn 2x8, 3x32, 5x64, 1x128; ln k20, k40, k80; elm elm20"),
+            e.contains("tcn 2x8, 3x32, 5x64, 1x128, 7x128; ln k20, k40, k80; elm elm20"),
             "{e}"
         );
     }
