@@ -77,7 +77,9 @@ const MAGIC: &[u8; 8] = b"NEURONNN";
 const VERSION: u32 = 2;
 
 fn module_bytes<M: Module + Clone>(module: &M, path: &Path) -> std::io::Result<Vec<u8>> {
-    let record = module.clone().into_record().into_bytes();
+    // `valid` folds a running state's pending update (a batch norm's statistics of the last
+    // training step) into its value; the record alone would save the value before it.
+    let record = module.valid().into_record().into_bytes();
     Ok(record
         .map_err(|e| std::io::Error::other(format!("serialising {}: {e}", path.display())))?
         .to_vec())
@@ -261,6 +263,22 @@ mod tests {
             LoadError::Mismatch { message, .. } => message,
             other => panic!("expected a mismatch, got {other}"),
         }
+    }
+
+    #[test]
+    fn a_batch_norm_saves_the_statistics_of_its_last_training_step() {
+        use burn::nn::{BatchNorm, BatchNormConfig};
+        use burn::tensor::Tensor;
+        let device = Device::flex().autodiff();
+        let norm: BatchNorm = BatchNormConfig::new(2).with_momentum(1.0).init(&device);
+        let x = Tensor::<3>::from_data([[[1.0f32, 3.0], [10.0, 20.0]]], &device);
+        norm.forward(x);
+        let path = tmp("norm.bin");
+        save_module(&norm, &path).unwrap();
+        let loaded = load_module(BatchNormConfig::new(2).init(&Device::flex()), &path).unwrap();
+        // Momentum 1: the running mean is the last batch's, per channel.
+        let mean: Vec<f32> = loaded.running_mean.value().into_data().to_vec().unwrap();
+        assert_eq!(mean, vec![2.0, 15.0]);
     }
 
     #[test]
