@@ -277,7 +277,7 @@ mod tests {
         save_module(&norm, &path).unwrap();
         let loaded = load_module(BatchNormConfig::new(2).init(&Device::flex()), &path).unwrap();
         // Momentum 1: the running mean is the last batch's, per channel.
-        let mean: Vec<f32> = loaded.running_mean.value().into_data().to_vec().unwrap();
+        let mean: Vec<f32> = loaded.running_mean.value().into_data().try_to_vec().unwrap();
         assert_eq!(mean, vec![2.0, 15.0]);
     }
 
