@@ -61,7 +61,8 @@ struct Cli {
     #[arg(long, value_delimiter = ',', long_help = size_help())]
     size: Vec<Size>,
     /// Every size of each family, on the NMDA cell and the AMPA-only control, 1000 steps each
-    /// (about 4.5 hours on 2 cores; docs/fit.md).
+    /// (about 4.5 hours on 2 cores before the convnets 1x128 and 7x128, not timed since;
+    /// docs/fit.md).
     #[arg(long)]
     sweep: bool,
     /// Adam steps per model [default: 1500 for leaky memory (`+m` sizes, elm20), 400 for the other
