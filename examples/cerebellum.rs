@@ -171,6 +171,7 @@ pub fn train(
         steps: u64::MAX,
         learning_rate: config.learning_rate,
         final_learning_rate: config.learning_rate,
+        warmup_steps: 0,
     };
     run.train(
         &schedule,

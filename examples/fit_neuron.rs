@@ -78,6 +78,9 @@ struct Cli {
     /// First learning rate, decaying geometrically to a tenth [default: 3e-3].
     #[arg(long)]
     lr: Option<f64>,
+    /// Steps of a linear learning-rate warm-up onto the decay [default: none].
+    #[arg(long)]
+    warmup: Option<u64>,
     /// Seed of the weights and batches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -273,6 +276,7 @@ fn main() {
         batch: cli.batch,
         window: cli.window,
         learning_rate: cli.lr,
+        warmup_steps: cli.warmup,
         seed: cli.seed,
         resume: cli.resume,
         score_test: !cli.validation_only,

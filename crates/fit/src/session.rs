@@ -40,6 +40,9 @@ pub struct FitConfig {
     /// Learning rate at the last step, geometric in between. Default 3e-4.
     #[config(default = 3e-4)]
     pub final_learning_rate: f64,
+    /// Steps of a linear learning-rate warm-up onto the decay. Default none (`None` also reads
+    /// checkpoints saved before the field existed).
+    pub warmup_steps: Option<u64>,
     /// Weight of the voltage loss beside the spike loss. Default 0.5.
     #[config(default = 0.5)]
     pub voltage_weight: f64,
@@ -63,12 +66,14 @@ impl FitConfig {
         check_positive(NAME, "voltage_weight", self.voltage_weight)
     }
 
-    /// The learning rate's schedule: geometric from `learning_rate` to `final_learning_rate`.
+    /// The learning rate's schedule: geometric from `learning_rate` to `final_learning_rate`,
+    /// after the warm-up if any.
     pub fn schedule(&self) -> Schedule {
         Schedule {
             steps: self.steps,
             learning_rate: self.learning_rate,
             final_learning_rate: self.final_learning_rate,
+            warmup_steps: self.warmup_steps.unwrap_or(0),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct SweepConfig {
     pub window: Option<usize>,
     /// First learning rate, decaying geometrically to a tenth; `None`: [`FitConfig`]'s default.
     pub learning_rate: Option<f64>,
+    /// Steps of a linear learning-rate warm-up; `None`: none.
+    pub warmup_steps: Option<u64>,
     /// Seed of the weights and batches.
     pub seed: u64,
     /// Continue each model from its checkpoint (a finished one is only scored).
@@ -86,6 +88,7 @@ impl SweepConfig {
             batch: None,
             window: None,
             learning_rate: None,
+            warmup_steps: None,
             seed: 0,
             resume: false,
             score_test: true,
@@ -170,6 +173,7 @@ impl SweepConfig {
             .with_window(self.window.unwrap_or(base.window))
             .with_learning_rate(lr)
             .with_final_learning_rate(lr / 10.0)
+            .with_warmup_steps(self.warmup_steps)
     }
 
     /// The training config of `size` for `cell` with `synapses` raster rows: a neuron's grid
@@ -571,11 +575,14 @@ mod tests {
             batch: Some(3),
             window: Some(64),
             learning_rate: Some(1e-2),
+            warmup_steps: Some(2),
             seed: 5,
             ..main.clone()
         }
         .fit_config(size("3x32"), 250, 4);
         assert_eq!((set.steps, set.batch, set.window, set.seed), (7, 3, 64, 5));
+        assert_eq!((neuron.warmup_steps, set.warmup_steps), (None, Some(2)));
+        assert_eq!(set.schedule().warmup_steps, 2);
         assert_eq!((set.learning_rate, set.final_learning_rate), (1e-2, 1e-3));
         assert_eq!(SweepConfig::sweep("o", "c").fit_config(size("k80"), 250, 4).steps, 1000);
         let data = SweepConfig {

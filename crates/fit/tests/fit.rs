@@ -521,6 +521,8 @@ fn bad_configs_are_errors() {
     assert!(config_error(ln().with_batch(0)).contains("`batch` must be at least 1"));
     assert!(config_error(ln().with_learning_rate(f64::NAN)).contains("learning_rate"));
     assert!(config_error(ln().with_final_learning_rate(1.0)).contains("only decays"));
+    let e = config_error(ln().with_steps(50).with_warmup_steps(Some(50)));
+    assert!(e.contains("warmup_steps 50 is not below steps 50"), "{e}");
     let e = config_error(FitConfig::new(ModelConfig::Ln(LinearNonlinearConfig::new(100))));
     assert!(e.contains("configured for 100 synapses, but the cell has 250"), "{e}");
     let e = config_error(FitConfig::new(ModelConfig::Neuron(
@@ -785,6 +787,19 @@ fn a_sweep_writes_its_report_and_models_and_resumes() {
     .to_string();
     assert!(e.contains("bs4-neuron-1.ckpt holds another config"), "{e}");
     std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// A training config saved before the warm-up existed (sessions up to 16: no `warmup_steps`)
+/// reads as no warm-up, so that its checkpoints resume as the same run.
+#[test]
+fn a_fit_config_saved_before_the_warm_up_reads_as_none() {
+    let config = small_fit(small_models().remove(4)).with_warmup_steps(Some(3));
+    let mut json: serde_json::Value = serde_json::to_value(&config).unwrap();
+    assert_eq!(json["warmup_steps"], 3);
+    json.as_object_mut().unwrap().remove("warmup_steps");
+    let saved: FitConfig = serde_json::from_value(json).unwrap();
+    assert_eq!(saved, config.clone().with_warmup_steps(None));
+    assert_eq!(saved.schedule().warmup_steps, 0);
 }
 
 /// A model config saved before the fused ops (session 9: no `recurrence`, every dendrite path

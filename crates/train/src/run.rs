@@ -19,7 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// A learning rate decaying geometrically from `learning_rate` at step 0 to
-/// `final_learning_rate` at the last of `steps`.
+/// `final_learning_rate` at the last of `steps`, scaled over the first `warmup_steps` by a linear
+/// ramp `(s + 1) / warmup_steps` (0: none), so that Adam's first, sign-like steps are small.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Schedule {
     /// Steps in the run.
@@ -28,13 +29,20 @@ pub struct Schedule {
     pub learning_rate: f64,
     /// Learning rate at the last step.
     pub final_learning_rate: f64,
+    /// Steps of the linear warm-up (0: none).
+    pub warmup_steps: u64,
 }
 
 impl Schedule {
     /// The learning rate at `step` (the last step's from there on).
     pub fn at(&self, step: u64) -> f64 {
         let progress = step as f64 / (self.steps.max(2) - 1) as f64;
-        self.learning_rate * (self.final_learning_rate / self.learning_rate).powf(progress.min(1.0))
+        let ramp = if step < self.warmup_steps {
+            (step + 1) as f64 / self.warmup_steps as f64
+        } else {
+            1.0
+        };
+        ramp * self.learning_rate * (self.final_learning_rate / self.learning_rate).powf(progress.min(1.0))
     }
 
     /// Checks positive, finite rates that only decay; errors name `module`.
@@ -47,6 +55,15 @@ impl Schedule {
                 message: format!(
                     "final_learning_rate {} is above learning_rate {} (the rate only decays)",
                     self.final_learning_rate, self.learning_rate
+                ),
+            });
+        }
+        if self.warmup_steps >= self.steps {
+            return Err(ConfigError::Inconsistent {
+                module,
+                message: format!(
+                    "warmup_steps {} is not below steps {} (the warm-up would be the whole run)",
+                    self.warmup_steps, self.steps
                 ),
             });
         }
@@ -221,6 +238,7 @@ mod tests {
             steps: 11,
             learning_rate: 1e-2,
             final_learning_rate: 1e-4,
+            warmup_steps: 0,
         };
         assert_eq!(s.at(0), 1e-2);
         assert!((s.at(5) - 1e-3).abs() < 1e-15, "{}", s.at(5));
@@ -237,5 +255,38 @@ mod tests {
             ..s
         };
         assert!(nan.validate("Test").unwrap_err().to_string().contains("learning_rate"));
+    }
+
+    #[test]
+    fn the_warm_up_ramps_linearly_onto_the_decay_and_must_end_before_the_run() {
+        let decay = Schedule {
+            steps: 11,
+            learning_rate: 1e-2,
+            final_learning_rate: 1e-4,
+            warmup_steps: 0,
+        };
+        let warm = Schedule {
+            warmup_steps: 4,
+            ..decay
+        };
+        for s in 0..4 {
+            let want = decay.at(s) * (s + 1) as f64 / 4.0;
+            assert!((warm.at(s) - want).abs() < 1e-18, "step {s}: {} vs {want}", warm.at(s));
+        }
+        for s in 4..12 {
+            assert_eq!(warm.at(s), decay.at(s), "step {s}: after the warm-up, the decay alone");
+        }
+        assert!(warm.validate("Test").is_ok());
+        let whole = Schedule {
+            warmup_steps: 11,
+            ..decay
+        };
+        assert!(
+            whole
+                .validate("Test")
+                .unwrap_err()
+                .to_string()
+                .contains("warmup_steps 11")
+        );
     }
 }

@@ -140,6 +140,7 @@ impl TrainConfig {
             steps: self.steps,
             learning_rate: self.learning_rate,
             final_learning_rate: self.final_learning_rate,
+            warmup_steps: 0,
         }
     }
 
